@@ -1,0 +1,44 @@
+# mote: build, run, test, inspect, benchmark.
+CARGO    ?= cargo
+TRIPLE   := x86_64-unknown-linux-gnu
+FULL     := target/$(TRIPLE)/release/mote
+BIN      := target/mote
+PORT     ?= 8080
+IMAGE    ?= mote
+SYM      ?= mote::worker::run
+
+.PHONY: static run test docker size asm bench fuzz clean
+
+# The stripped, statically linked binary at target/mote (symbols stay in $(FULL)).
+static:
+	$(CARGO) build --release --bin mote
+	strip -o $(BIN) $(FULL)
+
+run: static
+	./$(BIN) --port $(PORT)
+
+# Unit tests (the library, with std) and integration tests (the real binary over sockets).
+# The load tests open 10,000 sockets, so take the hard limit on open files first.
+test: static
+	ulimit -n $$(ulimit -Hn) && MOTE_BIN=$(CURDIR)/$(BIN) $(CARGO) test --release
+
+docker: static
+	docker build -t $(IMAGE) .
+
+size: static
+	@echo "== $(BIN): $$(stat -c %s $(BIN)) bytes"
+	@file $(BIN)
+	@echo "== sections"
+	@size -A $(BIN)
+	@echo "== 20 largest symbols"
+	@nm --size-sort --reverse-sort -S -C $(FULL) | head -n 20
+
+asm: static
+	@objdump -d --no-show-raw-insn -M intel -C $(FULL) | awk -v sym="$(SYM)" \
+	  '/^[0-9a-f]+ <.*>:$$/ { show = index($$0, "<" sym ">:") || index($$0, "<" sym "::") } show'
+
+bench: static
+	bash bench/run.sh $(if $(QUICK),--quick,)
+
+clean:
+	$(CARGO) clean

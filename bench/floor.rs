@@ -1,0 +1,148 @@
+//! The floor: the least work an HTTP/1.1 server can do on Linux.
+//!
+//! One thread, one level-triggered epoll set. Every `\r\n\r\n` read from a connection is answered
+//! with the same canned 200 `ok`; nothing is parsed, bodies are not understood. A connection is
+//! closed on EOF or on a read error. What it spends per request is, near enough, the kernel's
+//! cost of accept/epoll/read/write: the yardstick for the real server.
+//!
+//! Build: `rustc -O --edition 2021 bench/floor.rs -o target/bench/floor`
+//! Run:   `floor PORT`
+
+use std::net::TcpListener;
+use std::os::fd::AsRawFd;
+
+/// x86_64 packs `struct epoll_event` (12 bytes).
+#[repr(C, packed)]
+#[derive(Clone, Copy)]
+struct EpollEvent {
+    events: u32,
+    data: u64,
+}
+
+extern "C" {
+    fn epoll_create1(flags: i32) -> i32;
+    fn epoll_ctl(epfd: i32, op: i32, fd: i32, event: *mut EpollEvent) -> i32;
+    fn epoll_wait(epfd: i32, events: *mut EpollEvent, max: i32, timeout: i32) -> i32;
+    fn accept4(fd: i32, addr: *mut u8, len: *mut u32, flags: i32) -> i32;
+    fn read(fd: i32, buf: *mut u8, count: usize) -> isize;
+    fn write(fd: i32, buf: *const u8, count: usize) -> isize;
+    fn close(fd: i32) -> i32;
+    fn listen(fd: i32, backlog: i32) -> i32;
+    fn setsockopt(fd: i32, level: i32, name: i32, val: *const i32, len: u32) -> i32;
+}
+
+const EPOLLIN: u32 = 0x1;
+const EPOLL_CTL_ADD: i32 = 1;
+const EPOLL_CLOEXEC: i32 = 0o2000000;
+const SOCK_NONBLOCK: i32 = 0o4000;
+const SOCK_CLOEXEC: i32 = 0o2000000;
+const IPPROTO_TCP: i32 = 6;
+const TCP_NODELAY: i32 = 1;
+
+const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
+/// Responses prepared back to back, so one write answers up to this many pipelined requests.
+const BATCH: usize = 64;
+
+fn main() {
+    let port: u16 = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .expect("usage: floor PORT");
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let lfd = listener.as_raw_fd();
+    let one: i32 = 1;
+    // SAFETY: plain calls on our own listening socket; `one` outlives the call.
+    unsafe {
+        // std listens with a small backlog; a second listen() raises it.
+        assert_eq!(listen(lfd, 4096), 0, "listen");
+        // Accepted sockets inherit TCP_NODELAY from the listener.
+        assert_eq!(setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, 4), 0, "nodelay");
+    }
+    // SAFETY: no pointers involved.
+    let ep = unsafe { epoll_create1(EPOLL_CLOEXEC) };
+    assert!(ep >= 0, "epoll_create1");
+    add(ep, lfd);
+    eprintln!("floor listening on 127.0.0.1:{port}");
+
+    let batch: Vec<u8> = RESPONSE.repeat(BATCH);
+    // Per fd: how much of "\r\n\r\n" the bytes read so far end with (0..=3).
+    let mut matched: Vec<u8> = vec![0; 1024];
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut events = [EpollEvent { events: 0, data: 0 }; 256];
+    loop {
+        // SAFETY: the kernel writes at most `events.len()` entries into `events`.
+        let n = unsafe { epoll_wait(ep, events.as_mut_ptr(), events.len() as i32, -1) };
+        if n < 0 {
+            continue; // EINTR
+        }
+        for ev in &events[..n as usize] {
+            let fd = ev.data as i32;
+            if fd == lfd {
+                loop {
+                    // SAFETY: null address pointers are allowed by accept4.
+                    let c = unsafe {
+                        accept4(lfd, std::ptr::null_mut(), std::ptr::null_mut(), SOCK_NONBLOCK | SOCK_CLOEXEC)
+                    };
+                    if c < 0 {
+                        break; // EAGAIN, or a connection that died in the queue
+                    }
+                    if c as usize >= matched.len() {
+                        matched.resize(c as usize * 2, 0);
+                    }
+                    matched[c as usize] = 0;
+                    add(ep, c);
+                }
+                continue;
+            }
+            // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+            let got = unsafe { read(fd, buf.as_mut_ptr(), buf.len()) };
+            if got <= 0 {
+                if got == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::WouldBlock {
+                    // SAFETY: fd is ours; close also drops it from the epoll set.
+                    unsafe { close(fd) };
+                }
+                continue;
+            }
+            let mut state = matched[fd as usize];
+            let mut count = 0usize;
+            for &b in &buf[..got as usize] {
+                state = match (state, b) {
+                    (0, b'\r') | (2, b'\r') => state + 1,
+                    (1, b'\n') => 2,
+                    (3, b'\n') => {
+                        count += 1;
+                        0
+                    }
+                    (_, b'\r') => 1,
+                    _ => 0,
+                };
+            }
+            matched[fd as usize] = state;
+            while count > 0 {
+                let k = count.min(BATCH);
+                send_all(fd, &batch[..k * RESPONSE.len()]);
+                count -= k;
+            }
+        }
+    }
+}
+
+fn add(ep: i32, fd: i32) {
+    let mut ev = EpollEvent { events: EPOLLIN, data: fd as u64 };
+    // SAFETY: the kernel only reads `ev` during the call.
+    let rc = unsafe { epoll_ctl(ep, EPOLL_CTL_ADD, fd, &mut ev) };
+    assert_eq!(rc, 0, "epoll_ctl");
+}
+
+/// Writes everything; a full socket buffer (never seen with a request/response client) drops the rest.
+fn send_all(fd: i32, mut out: &[u8]) {
+    while !out.is_empty() {
+        // SAFETY: the kernel reads at most `out.len()` bytes from `out`.
+        let w = unsafe { write(fd, out.as_ptr(), out.len()) };
+        if w <= 0 {
+            return;
+        }
+        out = &out[w as usize..];
+    }
+}

@@ -1,0 +1,211 @@
+# Shared by bench/run.sh and bench/syscalls.sh (sourced, not run).
+# Servers run pinned to CPU 0, wrk to CPU 1, everything on 127.0.0.1.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH="$ROOT/bench"
+MOTE_BIN="$ROOT/target/mote"
+FLOOR_BIN="$ROOT/target/bench/floor"
+SERVER_CPU=0
+CLIENT_CPU=1
+export MOTE_BENCH_LUA="$BENCH/wrk"
+export MOTE_BENCH_REQUESTS="${MOTE_BENCH_REQUESTS:-/work/shared/arena-requests}"
+
+SERVER_PID=""
+SERVER_LOG=""
+NEXT_PORT=$((20000 + RANDOM % 5000))
+TMP=$(mktemp -d /tmp/mote-bench.XXXXXX)
+
+cleanup() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "bench: $*" >&2; exit 1; }
+note() { echo "bench: $*" >&2; }
+
+as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+# Installs the Debian packages that provide missing commands; `apt-get update` only when needed.
+ensure_packages() { # command:package ...
+  local want=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x "/usr/sbin/${pair%%:*}" ]] || want+=("${pair#*:}")
+  done
+  ((${#want[@]})) || return 0
+  note "installing ${want[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" >/dev/null
+}
+
+build_floor() {
+  command -v rustc >/dev/null || die "rustc not found (needed for bench/floor.rs)"
+  if [[ ! -x "$FLOOR_BIN" || "$BENCH/floor.rs" -nt "$FLOOR_BIN" ]]; then
+    mkdir -p "$(dirname "$FLOOR_BIN")"
+    rustc -O --edition 2021 "$BENCH/floor.rs" -o "$FLOOR_BIN"
+  fi
+}
+
+raise_fd_limit() {
+  local hard
+  hard=$(ulimit -Hn)
+  [[ "$hard" == unlimited ]] && hard=65536
+  ulimit -n "$hard"
+  (( hard >= 4096 + 64 )) || die "fd hard limit $hard is too low for 4096 connections"
+}
+
+nginx_conf() { # dir port
+  mkdir -p "$1/logs"
+  cat >"$1/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $1/nginx.pid;
+error_log $1/logs/error.log warn;
+worker_rlimit_nofile 20000;
+events {
+    worker_connections 16384;
+    use epoll;
+    accept_mutex off;
+}
+http {
+    access_log off;
+    server_tokens off;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    default_type text/plain;
+    client_body_temp_path $1/body;
+    proxy_temp_path $1/proxy;
+    fastcgi_temp_path $1/fastcgi;
+    uwsgi_temp_path $1/uwsgi;
+    scgi_temp_path $1/scgi;
+    server {
+        listen 127.0.0.1:$2 backlog=4096;
+        location = /baseline11 { return 200 "55"; }
+        location = /pipeline { return 200 "ok"; }
+    }
+}
+EOF
+}
+
+# Starts a fresh server on a fresh port; sets SERVER_PID and PORT. Waits until it accepts.
+start_server() { # mote|nginx|floor
+  PORT=$NEXT_PORT
+  NEXT_PORT=$((NEXT_PORT + 1))
+  SERVER_LOG="$TMP/$1.$PORT.log"
+  case "$1" in
+    mote) taskset -c "$SERVER_CPU" "$MOTE_BIN" --port "$PORT" --threads 1 >"$SERVER_LOG" 2>&1 & ;;
+    floor) taskset -c "$SERVER_CPU" "$FLOOR_BIN" "$PORT" >"$SERVER_LOG" 2>&1 & ;;
+    nginx)
+      local dir="$TMP/nginx.$PORT"
+      nginx_conf "$dir" "$PORT"
+      taskset -c "$SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >"$SERVER_LOG" 2>&1 &
+      ;;
+    *) die "unknown server $1" ;;
+  esac
+  SERVER_PID=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      cat "$SERVER_LOG" >&2
+      die "$1 exited during start-up"
+    fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+      check_affinity "$1"
+      return 0
+    fi
+    sleep 0.05
+  done
+  cat "$SERVER_LOG" >&2
+  die "$1 did not accept on port $PORT within 5 s"
+}
+
+stop_server() {
+  [[ -n "$SERVER_PID" ]] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 40; i++)); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+# The server's processes: its PID and every descendant (threads are covered by each /proc/PID/stat).
+server_pids() {
+  local queue=("$SERVER_PID") pid kids
+  while ((${#queue[@]})); do
+    pid=${queue[0]}
+    queue=("${queue[@]:1}")
+    [[ -d "/proc/$pid" ]] || continue
+    echo "$pid"
+    kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)
+    # shellcheck disable=SC2206
+    [[ -n "$kids" ]] && queue+=($kids)
+  done
+}
+
+# utime + stime (fields 14 and 15 of /proc/PID/stat, clock ticks) summed over the server's processes.
+cpu_ticks() {
+  local total=0 pid stat rest
+  for pid in $(server_pids); do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    rest=${stat##*) } # fields from 3 on; the command name may hold spaces
+    # shellcheck disable=SC2086
+    set -- $rest
+    total=$((total + ${12} + ${13}))
+  done
+  echo "$total"
+}
+
+# VmHWM in KiB. A leader that has exited while its threads run shows no VmHWM; ask its threads then.
+peak_rss_kib() {
+  local kib
+  kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true)
+  if [[ -z "$kib" ]]; then
+    kib=$(awk '/^VmHWM:/ {if ($2 > m) m = $2} END {print m + 0}' /proc/"$SERVER_PID"/task/*/status 2>/dev/null || echo 0)
+  fi
+  echo "${kib:-0}"
+}
+
+check_affinity() { # name
+  local pid tid cpus
+  for pid in $(server_pids); do
+    for tid in /proc/"$pid"/task/*; do
+      cpus=$(awk '/^Cpus_allowed_list:/ {print $2}' "$tid/status" 2>/dev/null || true)
+      if [[ -n "$cpus" && "$cpus" != "$SERVER_CPU" ]]; then
+        note "warning: $1 task ${tid##*/} may run on CPUs $cpus (wanted $SERVER_CPU)"
+      fi
+    done
+  done
+}
+
+# Runs wrk with a profile's request shape; output to file. Bounded by -d plus wrk's own timeout.
+run_wrk() { # profile conns seconds outfile
+  local url="http://127.0.0.1:$PORT" script=()
+  case "$1" in
+    get-only) url="$url/baseline11?a=13&b=42" ;;
+    baseline) script=(-s "$BENCH/wrk/baseline.lua"); url="$url/" ;;
+    pipelined) script=(-s "$BENCH/wrk/pipelined.lua"); url="$url/" ;;
+    limited-conn) script=(-s "$BENCH/wrk/limited.lua"); url="$url/" ;;
+    *) die "unknown profile $1" ;;
+  esac
+  timeout $(($3 + 30)) taskset -c "$CLIENT_CPU" wrk -t1 -c"$2" -d"$3"s --timeout 4s "${script[@]}" "$url" >"$4" 2>&1 ||
+    { cat "$4" >&2; die "wrk failed ($1, $2 connections)"; }
+}
+
+# From wrk's output: "requests seconds req_per_s errors" (errors = socket errors + non-2xx/3xx).
+parse_wrk() { # file
+  awk '
+    / requests in / { req = $1; secs = $4; sub(/s,?$/, "", secs) }
+    /Socket errors:/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) { v = $i; sub(/,/, "", v); err += v } }
+    /Non-2xx or 3xx responses:/ { err += $NF }
+    /^Requests\/sec:/ { rps = $2 }
+    END { printf "%d %s %s %d\n", req, secs, rps, err }
+  ' "$1"
+}

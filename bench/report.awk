@@ -1,0 +1,96 @@
+# Turns bench/out/runs.tsv into the Markdown report: medians per (profile, conns, server), errors
+# summed over rounds, then the goals with their measured ratios.
+# Variables: mode, rounds, secs, wall, host.
+
+function median(key, field,    n, i, j, v, t) {
+  n = count[key]
+  for (i = 1; i <= n; i++) v[i] = val[key, field, i]
+  for (i = 2; i <= n; i++) {
+    t = v[i]
+    for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]
+    v[j + 1] = t
+  }
+  if (n % 2) return v[(n + 1) / 2]
+  return (v[n / 2] + v[n / 2 + 1]) / 2
+}
+
+function has(p, c, s) { return ((p SUBSEP c SUBSEP s) in count) }
+function cpu(p, c, s) { return med[p, c, s, "cpu"] }
+
+function goal(name, num, den, limit,    r, status) {
+  if (den == "" || num == "" || den + 0 == 0) {
+    printf "| %s | n/a | ≤ %.2f× | n/a |\n", name, limit
+    return
+  }
+  r = num / den
+  status = (r <= limit + 1e-12) ? "met" : "**missed**"
+  printf "| %s | %.2f× | ≤ %.2f× | %s |\n", name, r, limit, status
+}
+
+function rss_goal(conns, limit_kib,    i, k, worst, where, status) {
+  worst = -1
+  for (i = 1; i <= nkeys; i++) {
+    k = keys[i]
+    split(k, part, SUBSEP)
+    if (part[2] == conns && part[3] == "mote" && med[k, "rss"] > worst) {
+      worst = med[k, "rss"]
+      where = part[1]
+    }
+  }
+  if (worst < 0) {
+    printf "| mote peak RSS at %s conns | n/a | < %d KiB | n/a |\n", conns, limit_kib
+    return
+  }
+  status = (worst < limit_kib) ? "met" : "**missed**"
+  printf "| mote peak RSS at %s conns (worst: %s) | %d KiB | < %d KiB | %s |\n", conns, where, worst, limit_kib, status
+}
+
+NR == 1 { next }
+{
+  k = $2 SUBSEP $3 SUBSEP $4
+  if (!(k in count)) keys[++nkeys] = k
+  i = ++count[k]
+  val[k, "rps", i] = $7
+  val[k, "cpu", i] = $9
+  val[k, "rss", i] = $10
+  errors[k] += $11
+}
+
+END {
+  for (i = 1; i <= nkeys; i++) {
+    k = keys[i]
+    med[k, "rps"] = median(k, "rps")
+    med[k, "cpu"] = median(k, "cpu")
+    med[k, "rss"] = median(k, "rss")
+  }
+
+  printf "## mote benchmark (%s: %d round%s × %d s, medians)\n\n", mode, rounds, (rounds == 1 ? "" : "s"), secs
+  printf "Servers pinned to CPU 0 with one worker, wrk -t1 pinned to CPU 1, loopback; %s.\n", host
+  printf "CPU µs/req = server utime+stime over the measured run / responses counted by wrk\n"
+  printf "(pipelined: wrk counts each of the 16 responses per batch). Errors: wrk socket errors +\n"
+  printf "non-2xx/3xx, summed over rounds.\n\n"
+  printf "| profile | conns | server | req/s | CPU µs/req | peak RSS KiB | errors |\n"
+  printf "| --- | ---: | --- | ---: | ---: | ---: | ---: |\n"
+  for (i = 1; i <= nkeys; i++) {
+    k = keys[i]
+    split(k, part, SUBSEP)
+    printf "| %s | %s | %s | %.0f | %.3f | %d | %d |\n", part[1], part[2], part[3], med[k, "rps"], med[k, "cpu"], med[k, "rss"], errors[k]
+  }
+
+  printf "\n### Goals\n\n"
+  printf "| goal | measured | target | status |\n| --- | ---: | ---: | --- |\n"
+  fl = cpu("get-only", 512, "floor")
+  goal("CPU/req mote/floor, get-only 512", cpu("get-only", 512, "mote"), fl, 1.10)
+  goal("CPU/req mote/floor, pipelined 512", cpu("pipelined", 512, "mote"), cpu("pipelined", 512, "floor"), 1.10)
+  goal("CPU/req mote/floor, pipelined 4096", cpu("pipelined", 4096, "mote"), cpu("pipelined", 4096, "floor"), 1.10)
+  goal("CPU/req mote/floor(get-only 512), baseline 512", cpu("baseline", 512, "mote"), fl, 1.15)
+  goal("CPU/req mote/floor(get-only 512), baseline 4096", cpu("baseline", 4096, "mote"), fl, 1.15)
+  goal("CPU/req mote/floor(get-only 512), limited-conn 512", cpu("limited-conn", 512, "mote"), fl, 1.15)
+  goal("CPU/req mote/nginx, get-only 512", cpu("get-only", 512, "mote"), cpu("get-only", 512, "nginx"), 0.80)
+  goal("CPU/req mote/nginx, pipelined 512", cpu("pipelined", 512, "mote"), cpu("pipelined", 512, "nginx"), 0.80)
+  goal("CPU/req mote/nginx, pipelined 4096", cpu("pipelined", 4096, "mote"), cpu("pipelined", 4096, "nginx"), 0.80)
+  goal("CPU/req mote baseline 4096 / baseline 512", cpu("baseline", 4096, "mote"), cpu("baseline", 512, "mote"), 1.10)
+  rss_goal(512, 4096)
+  rss_goal(4096, 16384)
+  printf "\nWall time of this %s run: %d s.\n", mode, wall
+}

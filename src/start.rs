@@ -1,0 +1,388 @@
+//! Start-up: configuration from the command line and environment, process-wide settings (fd
+//! limit, SIGPIPE), one SO_REUSEPORT listener per worker, the workers themselves, the start-up
+//! line, and the orderly stop on SIGTERM/SIGINT.
+
+use crate::parse::Limits;
+use crate::scan::{self, Scanner};
+use crate::sys::{self, CpuSet, Errno, Fd, SockFilter};
+use crate::thread;
+use crate::worker::{self, Worker};
+use core::sync::atomic::{AtomicBool, Ordering};
+use rust_alloc::boxed::Box;
+use rust_alloc::vec::Vec;
+
+pub const USAGE: &str = "\
+usage: mote [options]
+  --port N             TCP port to listen on (default 8080; env PORT)
+  --threads N          worker threads (default: CPUs in the affinity mask; env THREADS)
+  --connections N      connection slots across all workers (default 65536)
+  --parser auto|scalar request scanner: SSE4.2 where the CPU has it, or scalar (default auto)
+  --header-timeout S   seconds for a request to arrive once begun, then 408 (default 10)
+  --idle-timeout S     seconds an idle keep-alive connection is kept (default 60)
+  --send-timeout S     seconds a client may leave answers unread (default 10)
+  --grace S            seconds to finish answers on SIGTERM/SIGINT (default 5)
+  --max-header N       bytes of request line and headers, then 431 (default 8192)
+  --max-uri N          bytes of request target, then 414 (default 4096)
+  --max-body N         bytes of request body, then 413 (default 8192)
+  --max-pipeline N     requests answered per read before sending (default 64)
+  --help               this text
+";
+
+/// Everything the command line and environment decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    pub port: u16,
+    /// `None`: one per CPU in the affinity mask.
+    pub threads: Option<usize>,
+    pub connections: usize,
+    pub scalar: bool,
+    pub header_timeout: u32,
+    pub idle_timeout: u32,
+    pub send_timeout: u32,
+    pub grace: u32,
+    pub max_header: usize,
+    pub max_uri: usize,
+    pub max_body: usize,
+    pub max_pipeline: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 8080,
+            threads: None,
+            connections: 65536,
+            scalar: false,
+            header_timeout: 10,
+            idle_timeout: 60,
+            send_timeout: 10,
+            grace: 5,
+            max_header: 8192,
+            max_uri: 4096,
+            max_body: 8192,
+            max_pipeline: 64,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Run(Config),
+    Help,
+}
+
+/// A one-line reason the command line was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BadArgs(pub &'static str, pub Option<&'static [u8]>);
+
+fn number(s: &[u8], min: u64, max: u64) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v = s.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
+    (min..=max).contains(&v).then_some(v)
+}
+
+/// Reads the configuration. `args` excludes the program name; `env` looks up a variable.
+pub fn configure<'a>(
+    args: impl IntoIterator<Item = &'static [u8]>,
+    env: impl Fn(&[u8]) -> Option<&'a [u8]>,
+) -> Result<Command, BadArgs> {
+    let mut c = Config::default();
+    if let Some(p) = env(b"PORT") {
+        c.port = number(p, 0, 65535).ok_or(BadArgs("PORT must be a number from 0 to 65535", None))? as u16;
+    }
+    if let Some(t) = env(b"THREADS") {
+        c.threads = Some(number(t, 1, 1024).ok_or(BadArgs("THREADS must be a number from 1 to 1024", None))? as usize);
+    }
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == b"--help" || arg == b"-h" {
+            return Ok(Command::Help);
+        }
+        let mut value = |what: &'static str| args.next().ok_or(BadArgs(what, None));
+        match arg {
+            b"--port" => {
+                let v = value("--port needs a number")?;
+                c.port = number(v, 0, 65535).ok_or(BadArgs("--port must be a number from 0 to 65535", Some(v)))? as u16;
+            }
+            b"--threads" => {
+                let v = value("--threads needs a number")?;
+                c.threads = Some(number(v, 1, 1024).ok_or(BadArgs("--threads must be a number from 1 to 1024", Some(v)))? as usize);
+            }
+            b"--connections" => {
+                let v = value("--connections needs a number")?;
+                c.connections = number(v, 1, 1 << 24).ok_or(BadArgs("--connections must be a number from 1 to 16777216", Some(v)))? as usize;
+            }
+            b"--parser" => match value("--parser needs auto or scalar")? {
+                b"auto" => c.scalar = false,
+                b"scalar" => c.scalar = true,
+                v => return Err(BadArgs("--parser must be auto or scalar", Some(v))),
+            },
+            b"--header-timeout" | b"--idle-timeout" | b"--send-timeout" | b"--grace" => {
+                let v = value("a timeout needs a number of seconds")?;
+                let s = number(v, 1, 86400).ok_or(BadArgs("timeouts are seconds from 1 to 86400", Some(v)))? as u32;
+                match arg {
+                    b"--header-timeout" => c.header_timeout = s,
+                    b"--idle-timeout" => c.idle_timeout = s,
+                    b"--send-timeout" => c.send_timeout = s,
+                    _ => c.grace = s,
+                }
+            }
+            b"--max-header" => {
+                let v = value("--max-header needs a number")?;
+                c.max_header = number(v, 64, 1 << 20).ok_or(BadArgs("--max-header must be from 64 to 1048576", Some(v)))? as usize;
+            }
+            b"--max-uri" => {
+                let v = value("--max-uri needs a number")?;
+                c.max_uri = number(v, 16, 1 << 20).ok_or(BadArgs("--max-uri must be from 16 to 1048576", Some(v)))? as usize;
+            }
+            b"--max-body" => {
+                let v = value("--max-body needs a number")?;
+                c.max_body = number(v, 0, 1 << 24).ok_or(BadArgs("--max-body must be from 0 to 16777216", Some(v)))? as usize;
+            }
+            b"--max-pipeline" => {
+                let v = value("--max-pipeline needs a number")?;
+                c.max_pipeline = number(v, 1, 1 << 16).ok_or(BadArgs("--max-pipeline must be from 1 to 65536", Some(v)))? as usize;
+            }
+            _ => return Err(BadArgs("unknown option (see --help)", Some(arg))),
+        }
+    }
+    Ok(Command::Run(c))
+}
+
+impl Config {
+    /// The worker's share of the configuration.
+    pub fn worker(&self, threads: usize) -> worker::Config {
+        let threads = threads.max(1);
+        // A slot holds one whole request: the largest head plus the largest body.
+        let rbuf = (self.max_header + self.max_body).next_multiple_of(4096);
+        worker::Config {
+            capacity: self.connections.div_ceil(threads),
+            rbuf,
+            wbuf: 16 << 10,
+            limits: Limits { max_head: self.max_header, max_target: self.max_uri, max_body: self.max_body as u64 },
+            max_depth: self.max_pipeline,
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            send_timeout: self.send_timeout,
+            linger_timeout: 2,
+            grace: self.grace,
+        }
+    }
+}
+
+/// Set by the main thread on SIGTERM/SIGINT; workers read it once a second.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn fail(what: &str, e: Errno) -> ! {
+    sys::eprint(b"mote: ");
+    sys::eprint(what.as_bytes());
+    sys::eprint(b": ");
+    sys::eprint(e.name().unwrap_or("error").as_bytes());
+    sys::eprint(b"\n");
+    sys::exit_group(1)
+}
+
+/// The classic BPF program that picks, for each new connection, the listener of the worker on
+/// the CPU that received it: `A = cpu; A %= n; return A`.
+fn cpu_steering(n: u32) -> [SockFilter; 3] {
+    const BPF_LD_W_ABS: u16 = 0x00 | 0x00 | 0x20; // BPF_LD | BPF_W | BPF_ABS
+    const BPF_ALU_MOD_K: u16 = 0x04 | 0x90 | 0x00; // BPF_ALU | BPF_MOD | BPF_K
+    const BPF_RET_A: u16 = 0x06 | 0x10; // BPF_RET | BPF_A
+    const SKF_AD_CPU: u32 = 0xffff_f000u32.wrapping_add(36); // SKF_AD_OFF + SKF_AD_CPU
+    [
+        SockFilter { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: SKF_AD_CPU },
+        SockFilter { code: BPF_ALU_MOD_K, jt: 0, jf: 0, k: n },
+        SockFilter { code: BPF_RET_A, jt: 0, jf: 0, k: 0 },
+    ]
+}
+
+/// Opens a listening socket on `port` that shares the port with the others.
+fn listener(port: u16) -> Result<Fd, Errno> {
+    let fd = sys::socket_tcp4()?;
+    sys::setsockopt_int(fd.raw(), sys::SOL_SOCKET, sys::SO_REUSEADDR, 1)?;
+    sys::setsockopt_int(fd.raw(), sys::SOL_SOCKET, sys::SO_REUSEPORT, 1)?;
+    // Accepted connections inherit TCP_NODELAY from the listener: no setsockopt per connection.
+    sys::setsockopt_int(fd.raw(), sys::IPPROTO_TCP, sys::TCP_NODELAY, 1)?;
+    sys::bind_v4(fd.raw(), 0, port)?;
+    // The kernel caps the backlog at net.core.somaxconn.
+    sys::listen(fd.raw(), 65535)?;
+    Ok(fd)
+}
+
+/// Which CPU each worker is pinned to, and whether CPU steering applies: it does when the
+/// workers' CPUs, taken modulo the worker count, are exactly 0..n (worker i on a CPU c with
+/// c % n == i), so the BPF program's answer is the index of that CPU's worker.
+pub fn placement(cpus: &[usize], threads: usize) -> (Vec<usize>, bool) {
+    let mut by_residue: Vec<Option<usize>> = (0..threads).map(|_| None).collect();
+    if cpus.len() == threads {
+        for &c in cpus {
+            if let Some(slot) = by_residue.get_mut(c % threads) {
+                slot.get_or_insert(c);
+            }
+        }
+    }
+    if by_residue.iter().all(Option::is_some) && threads > 0 {
+        (by_residue.into_iter().flatten().collect(), true)
+    } else {
+        let pins = (0..threads).map(|i| cpus.get(i % cpus.len().max(1)).copied().unwrap_or(0)).collect();
+        (pins, false)
+    }
+}
+
+pub fn main(stack: sys::InitialStack) -> ! {
+    let cfg = match configure(stack.args().skip(1), |k| stack.env(k)) {
+        Ok(Command::Run(c)) => c,
+        Ok(Command::Help) => {
+            sys::print(USAGE.as_bytes());
+            sys::exit_group(0)
+        }
+        Err(BadArgs(why, arg)) => {
+            sys::eprint(b"mote: ");
+            sys::eprint(why.as_bytes());
+            if let Some(a) = arg {
+                sys::eprint(b": ");
+                sys::eprint(a);
+            }
+            sys::eprint(b"\n");
+            sys::exit_group(2)
+        }
+    };
+
+    let _ = sys::raise_nofile_limit();
+    if let Err(e) = sys::ignore_sigpipe() {
+        fail("ignoring SIGPIPE", e);
+    }
+    // Workers inherit this mask: only the main thread takes SIGTERM/SIGINT, by waiting for them.
+    if let Err(e) = sys::block_signals(&[sys::SIGTERM, sys::SIGINT]) {
+        fail("blocking signals", e);
+    }
+
+    let mask = sys::sched_getaffinity().unwrap_or_else(|_| CpuSet::single(0));
+    let cpus: Vec<usize> = mask.cpus().collect();
+    let threads = cfg.threads.unwrap_or(cpus.len().max(1));
+    let scanner = if cfg.scalar { Scanner::Scalar } else { scan::detect() };
+
+    // Listener 0 fixes the port (port 0 asks the kernel for one); the rest join it.
+    let mut listeners = Vec::with_capacity(threads);
+    let first = listener(cfg.port).unwrap_or_else(|e| fail("listening", e));
+    let port = sys::local_port(first.raw()).unwrap_or_else(|e| fail("reading the port", e));
+    listeners.push(first);
+    for _ in 1..threads {
+        listeners.push(listener(port).unwrap_or_else(|e| fail("listening", e)));
+    }
+    let (pins, steer) = placement(&cpus, threads);
+    if steer && threads > 1 {
+        if let Some(l) = listeners.first() {
+            // Best effort: without it the kernel spreads connections by hash.
+            let _ = sys::attach_cbpf(l.raw(), sys::SO_ATTACH_REUSEPORT_CBPF, &cpu_steering(threads as u32));
+        }
+    }
+
+    let wcfg = cfg.worker(threads);
+    let mut workers = Vec::with_capacity(threads);
+    for (listener, cpu) in listeners.into_iter().zip(pins) {
+        let worker = Worker::new(listener, scanner, wcfg, &STOP).unwrap_or_else(|e| fail("setting up a worker", e));
+        let mut worker = Box::new(worker);
+        let t = thread::spawn(Box::new(move || {
+            let _ = sys::sched_setaffinity(&CpuSet::single(cpu));
+            if let Err(e) = worker.run() {
+                fail("worker", e);
+            }
+        }))
+        .unwrap_or_else(|e| fail("starting a worker", e));
+        workers.push(t);
+    }
+
+    banner(port, threads, scanner);
+
+    // Wait for a stop signal; then give the workers the grace period to finish.
+    loop {
+        if let Ok(Some(_)) = sys::wait_signal(&[sys::SIGTERM, sys::SIGINT], 60_000) {
+            break;
+        }
+        if workers.iter().all(|t| !t.is_running()) {
+            sys::exit_group(1);
+        }
+    }
+    STOP.store(true, Ordering::Relaxed);
+    let deadline_ms = u64::from(cfg.grace) * 1000 + 1500;
+    for t in &workers {
+        t.join_timeout(deadline_ms);
+    }
+    sys::exit_group(0)
+}
+
+fn banner(port: u16, threads: usize, scanner: Scanner) {
+    let mut digits = [0u8; 20];
+    sys::eprint(b"mote ");
+    sys::eprint(crate::VERSION.as_bytes());
+    sys::eprint(b" listening on 0.0.0.0:");
+    let n = crate::num::write_u64(&mut digits, u64::from(port));
+    sys::eprint(digits.get(..n).unwrap_or(&[]));
+    sys::eprint(b" (");
+    let n = crate::num::write_u64(&mut digits, threads as u64);
+    sys::eprint(digits.get(..n).unwrap_or(&[]));
+    sys::eprint(if threads == 1 { b" worker, " } else { b" workers, " });
+    sys::eprint(scanner.name().as_bytes());
+    sys::eprint(b" parser)\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&'static str], env: &[(&str, &'static str)]) -> Result<Command, BadArgs> {
+        let env: Vec<(Vec<u8>, &'static [u8])> = env.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes())).collect();
+        configure(args.iter().map(|a| a.as_bytes()), move |k: &[u8]| {
+            env.iter().find(|(n, _)| n.as_slice() == k).map(|(_, v)| *v)
+        })
+    }
+
+    #[test]
+    fn defaults() {
+        assert_eq!(run(&[], &[]), Ok(Command::Run(Config::default())));
+    }
+
+    #[test]
+    fn flags_beat_environment() {
+        let Ok(Command::Run(c)) = run(&["--port", "9000"], &[("PORT", "7000"), ("THREADS", "3")]) else { panic!() };
+        assert_eq!((c.port, c.threads), (9000, Some(3)));
+        let Ok(Command::Run(c)) = run(&[], &[("PORT", "7000")]) else { panic!() };
+        assert_eq!(c.port, 7000);
+    }
+
+    #[test]
+    fn bad_arguments_are_refused() {
+        for args in [&["--port", "x"][..], &["--port", "65536"], &["--threads", "0"], &["--bogus"], &["--port"],
+                     &["--parser", "fast"], &["--connections", "-1"]] {
+            assert!(run(args, &[]).is_err(), "{args:?}");
+        }
+        assert!(run(&[], &[("PORT", "http")]).is_err());
+    }
+
+    #[test]
+    fn help() {
+        assert_eq!(run(&["--port", "1", "--help"], &[]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn placement_steers_when_cpus_cover_every_residue() {
+        assert_eq!(placement(&[0, 1], 2), (vec![0, 1], true));
+        assert_eq!(placement(&[2, 3], 2), (vec![2, 3], true));
+        assert_eq!(placement(&[3, 2], 2), (vec![2, 3], true));
+        assert_eq!(placement(&[1], 1), (vec![1], true));
+        // More workers than CPUs: round robin, no steering.
+        assert_eq!(placement(&[0, 1], 4), (vec![0, 1, 0, 1], false));
+        // CPUs 0 and 2 both fall on residue 0 of 2: no steering.
+        assert_eq!(placement(&[0, 2], 2).1, false);
+    }
+
+    #[test]
+    fn the_worker_share_adds_up() {
+        let c = Config { connections: 65536, ..Config::default() };
+        assert_eq!(c.worker(3).capacity * 3 >= 65536, true);
+        assert!(c.worker(1).rbuf >= c.max_header + c.max_body);
+    }
+}
