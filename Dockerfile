@@ -4,4 +4,4 @@ FROM scratch
 COPY target/mote /mote
 EXPOSE 8080
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/mote", "--port", "8080"]
+ENTRYPOINT ["/mote"]

@@ -3,7 +3,7 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH="$ROOT/bench"
-MOTE_BIN="$ROOT/target/mote"
+MOTE_BIN="${MOTE_BIN:-$ROOT/target/mote}"
 FLOOR_BIN="$ROOT/target/bench/floor"
 SERVER_CPU=0
 CLIENT_CPU=1
@@ -102,7 +102,9 @@ start_server() { # mote|nginx|floor
     nginx)
       local dir="$TMP/nginx.$PORT"
       nginx_conf "$dir" "$PORT"
-      taskset -c "$SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >"$SERVER_LOG" 2>&1 &
+      local nginx
+      nginx=$(command -v nginx || echo /usr/sbin/nginx)
+      taskset -c "$SERVER_CPU" "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >"$SERVER_LOG" 2>&1 &
       ;;
     *) die "unknown server $1" ;;
   esac
@@ -163,6 +165,11 @@ cpu_ticks() {
   echo "$total"
 }
 
+# "busy total" ticks of one CPU from /proc/stat (busy = user + nice + system).
+cpu_line() { # cpu-number
+  awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= NF; i++) t += $i; print $2 + $3 + $4, t }' /proc/stat
+}
+
 # VmHWM in KiB. A leader that has exited while its threads run shows no VmHWM; ask its threads then.
 peak_rss_kib() {
   local kib
@@ -195,8 +202,13 @@ run_wrk() { # profile conns seconds outfile
     limited-conn) script=(-s "$BENCH/wrk/limited.lua"); url="$url/" ;;
     *) die "unknown profile $1" ;;
   esac
-  timeout $(($3 + 30)) taskset -c "$CLIENT_CPU" wrk -t1 -c"$2" -d"$3"s --timeout 4s "${script[@]}" "$url" >"$4" 2>&1 ||
-    { cat "$4" >&2; die "wrk failed ($1, $2 connections)"; }
+  local ok=1
+  timeout $(($3 + 30)) taskset -c "$CLIENT_CPU" wrk -t1 -c"$2" -d"$3"s --timeout 4s "${script[@]}" "$url" >"$4" 2>&1 || ok=0
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    tail -n 20 "$SERVER_LOG" >&2
+    die "the server (pid $SERVER_PID) died during wrk ($1, $2 connections); its output is above"
+  fi
+  ((ok)) || { cat "$4" >&2; die "wrk failed ($1, $2 connections)"; }
 }
 
 # From wrk's output: "requests seconds req_per_s errors" (errors = socket errors + non-2xx/3xx).

@@ -54,6 +54,11 @@ NR == 1 { next }
   val[k, "cpu", i] = $9
   val[k, "rss", i] = $10
   errors[k] += $11
+  if (i == 1 || $9 < lo[k]) lo[k] = $9
+  if (i == 1 || $9 > hi[k]) hi[k] = $9
+  others++
+  if ($12 > 5) busy++
+  if ($12 > worst_other) worst_other = $12
 }
 
 END {
@@ -69,12 +74,16 @@ END {
   printf "CPU µs/req = server utime+stime over the measured run / responses counted by wrk\n"
   printf "(pipelined: wrk counts each of the 16 responses per batch). Errors: wrk socket errors +\n"
   printf "non-2xx/3xx, summed over rounds.\n\n"
-  printf "| profile | conns | server | req/s | CPU µs/req | peak RSS KiB | errors |\n"
-  printf "| --- | ---: | --- | ---: | ---: | ---: | ---: |\n"
+  printf "| profile | conns | server | req/s | CPU µs/req | CPU min–max | peak RSS KiB | errors |\n"
+  printf "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n"
   for (i = 1; i <= nkeys; i++) {
     k = keys[i]
     split(k, part, SUBSEP)
-    printf "| %s | %s | %s | %.0f | %.3f | %d | %d |\n", part[1], part[2], part[3], med[k, "rps"], med[k, "cpu"], med[k, "rss"], errors[k]
+    printf "| %s | %s | %s | %.0f | %.3f | %.3f–%.3f | %d | %d |\n", part[1], part[2], part[3], med[k, "rps"], med[k, "cpu"], lo[k], hi[k], med[k, "rss"], errors[k]
+  }
+  if (busy) {
+    printf "\nNote: other processes took more than 5%% of CPU 0 in %d of %d runs (worst %.1f%%); ", busy, others, worst_other
+    printf "figures from a busy machine are noisy.\n"
   }
 
   printf "\n### Goals\n\n"

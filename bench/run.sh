@@ -7,7 +7,7 @@
 # with one thread. Per run: a 1 s warm-up, then the measured wrk run; the server's CPU time is
 # utime+stime from /proc/PID/stat read before and after it, divided by the responses wrk counted.
 # Rounds interleave the servers (A B C A B C ...); the table shows medians over rounds, errors summed.
-# Environment: BENCH_ROUNDS, BENCH_SECONDS override the mode's defaults.
+# Environment: BENCH_ROUNDS, BENCH_SECONDS override the mode's defaults; MOTE_BIN another build.
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -17,23 +17,19 @@ QUICK=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
 if ((QUICK)); then
   ROUNDS=${BENCH_ROUNDS:-1}; SECONDS_PER_RUN=${BENCH_SECONDS:-2}
 else
-  ROUNDS=${BENCH_ROUNDS:-3}; SECONDS_PER_RUN=${BENCH_SECONDS:-5}
+  ROUNDS=${BENCH_ROUNDS:-5}; SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 fi
 WARMUP=1
 START=$(date +%s)
 
-SKIP_MOTE=0
-if [[ ! -x "$MOTE_BIN" ]]; then
-  note "SKIPPING MOTE: $MOTE_BIN not found (make static builds it); running nginx and the floor only"
-  SKIP_MOTE=1
-fi
+[[ -x "$MOTE_BIN" ]] || die "$MOTE_BIN not found: build it first (make static, or make bench)"
 [[ -r "$MOTE_BENCH_REQUESTS/get.raw" ]] || die "arena request templates not found in $MOTE_BENCH_REQUESTS"
 ensure_packages wrk:wrk nginx:nginx-light taskset:util-linux
 build_floor
@@ -53,13 +49,8 @@ CASES=(
   "limited-conn 512 mote"
 )
 
-printf 'round\tprofile\tconns\tserver\trequests\tseconds\treq_per_s\tcpu_ticks\tcpu_us_per_req\tpeak_rss_kib\terrors\n' >"$RUNS"
+printf 'round\tprofile\tconns\tserver\trequests\tseconds\treq_per_s\tcpu_ticks\tcpu_us_per_req\tpeak_rss_kib\terrors\tcpu0_other_pct\n' >"$RUNS"
 runs_total=0
-if ((SKIP_MOTE)); then
-  kept=()
-  for c in "${CASES[@]}"; do c=${c/ mote/}; set -- $c; (($# > 2)) && kept+=("$c"); done
-  CASES=("${kept[@]}")
-fi
 for c in "${CASES[@]}"; do set -- $c; runs_total=$((runs_total + $# - 2)); done
 runs_total=$((runs_total * ROUNDS))
 note "$ROUNDS round(s) x $runs_total/$ROUNDS runs, ${SECONDS_PER_RUN}s each after a ${WARMUP}s warm-up"
@@ -74,19 +65,24 @@ for ((round = 1; round <= ROUNDS; round++)); do
       run_wrk "$profile" "$conns" "$WARMUP" "$TMP/warmup.txt"
       sleep 0.2 # let the warm-up connections' close be handled before the first reading
       before=$(cpu_ticks)
+      read -r busy0 total0 <<<"$(cpu_line "$SERVER_CPU")"
       run_wrk "$profile" "$conns" "$SECONDS_PER_RUN" "$TMP/wrk.txt"
       sleep 0.2 # count the server's handling of the final closes as part of the run
       after=$(cpu_ticks)
+      read -r busy1 total1 <<<"$(cpu_line "$SERVER_CPU")"
       rss=$(peak_rss_kib)
       stop_server
       read -r requests secs rps errors <<<"$(parse_wrk "$TMP/wrk.txt")"
       ((requests > 0)) || { cat "$TMP/wrk.txt" >&2; die "$server answered nothing ($profile, $conns)"; }
       ticks=$((after - before))
+      # CPU 0 time spent by other processes while the server was measured (user+system, not softirq).
+      other=$(awk -v b=$((busy1 - busy0)) -v s="$ticks" -v t=$((total1 - total0)) \
+        'BEGIN { o = (b - s) / (t > 0 ? t : 1) * 100; printf "%.1f", o < 0 ? 0 : o }')
       us=$(awk -v t="$ticks" -v hz="$TCK" -v r="$requests" 'BEGIN { printf "%.4f", t * 1e6 / hz / r }')
-      printf '%d\t%s\t%d\t%s\t%d\t%s\t%s\t%d\t%s\t%d\t%d\n' \
-        "$round" "$profile" "$conns" "$server" "$requests" "$secs" "$rps" "$ticks" "$us" "$rss" "$errors" >>"$RUNS"
-      printf 'bench: [%d/%d] %-12s %4d %-5s %10.0f req/s %7.3f us/req %6d KiB %d errors\n' \
-        "$n" "$runs_total" "$profile" "$conns" "$server" "$rps" "$us" "$rss" "$errors" >&2
+      printf '%d\t%s\t%d\t%s\t%d\t%s\t%s\t%d\t%s\t%d\t%d\t%s\n' \
+        "$round" "$profile" "$conns" "$server" "$requests" "$secs" "$rps" "$ticks" "$us" "$rss" "$errors" "$other" >>"$RUNS"
+      printf 'bench: [%d/%d] %-12s %4d %-5s %10.0f req/s %7.3f us/req %6d KiB %d errors (others on CPU %d: %s%%)\n' \
+        "$n" "$runs_total" "$profile" "$conns" "$server" "$rps" "$us" "$rss" "$errors" "$SERVER_CPU" "$other" >&2
     done
   done
 done

@@ -59,6 +59,9 @@ const LINGER: u16 = 4;
 const PEER_EOF: u16 = 8;
 /// Answering stopped with complete requests possibly buffered: serve them before reading.
 const STOPPED: u16 = 16;
+/// epoll reported the peer's close (or an error): read until recv says so, even after a short
+/// read, since no further edge will come.
+const HUNG_UP: u16 = 32;
 
 /// Where the turn leaves the connection.
 enum Next {
@@ -68,6 +71,8 @@ enum Next {
     Wait,
     /// Close now.
     Close,
+    /// Answer with this status, then close (a request that can no longer complete).
+    Refuse(u16),
 }
 
 pub struct Worker {
@@ -120,7 +125,15 @@ impl Worker {
                     TIMER => self.tick(),
                     token => {
                         if let Some(index) = self.arena.resolve(Token(token)) {
-                            self.drive(index);
+                            let events = ev.events();
+                            if events & (sys::EPOLLRDHUP | sys::EPOLLHUP | sys::EPOLLERR) != 0 {
+                                if let Some(slot) = self.arena.slot(index) {
+                                    slot.flags |= HUNG_UP;
+                                }
+                            }
+                            if events & !sys::EPOLLOUT != 0 || self.has_output(index) {
+                                self.drive(index);
+                            }
                         }
                     }
                 }
@@ -129,6 +142,12 @@ impl Worker {
                 return Ok(());
             }
         }
+    }
+
+    /// Whether a connection has output waiting for the socket (a bare EPOLLOUT matters only
+    /// then; the one that follows registration does not).
+    fn has_output(&mut self, index: usize) -> bool {
+        self.arena.slot(index).is_some_and(|s| s.wpos < s.wlen)
     }
 
     fn refresh_clock(&mut self) {
@@ -207,11 +226,7 @@ impl Worker {
         let deadline = self.now.wrapping_add(self.cfg.idle_timeout);
         let Some(token) = self.arena.insert(fd, deadline) else {
             // Every slot is taken: say so at once rather than leave the client waiting.
-            let reply = Reply { status: 503, body: Body::Reason, head_only: false, close: true,
-                                keep_alive_10: false, allow: None };
-            if let Some(n) = response::write(self.output, &self.date, &reply) {
-                let _ = sys::send(fd, self.output.get(..n).unwrap_or(&[]));
-            }
+            self.send_refusal(fd, 503);
             sys::close(fd);
             return;
         };
@@ -233,19 +248,35 @@ impl Worker {
         }
     }
 
+    /// Sends a refusal with `status` straight to a socket, best effort (the connection closes
+    /// next whatever happens).
+    fn send_refusal(&mut self, fd: i32, status: u16) {
+        let reply = Reply { status, body: Body::Reason, head_only: false, close: true,
+                            keep_alive_10: false, allow: None };
+        if let Some(n) = response::write(self.output, &self.date, &reply) {
+            let _ = sys::send(fd, self.output.get(..n).unwrap_or(&[]));
+        }
+    }
+
+    /// Answers a connection's unfinished request with `status` and closes it.
+    fn refuse(&mut self, index: usize, status: u16) {
+        if let Some(fd) = self.arena.slot(index).map(|s| s.fd) {
+            self.send_refusal(fd, status);
+        }
+        self.close(index);
+    }
+
     /// A connection past its deadline: a request that did not arrive in time gets 408; anything
     /// else just closes.
     fn expire(&mut self, index: usize) {
         let Some(slot) = self.arena.slot(index) else { return };
-        let (fd, waiting_for_request) = (slot.fd, slot.rlen > 0 && slot.wpos == slot.wlen && slot.flags & (LINGER | CLOSE_AFTER) == 0);
+        let waiting_for_request =
+            slot.rlen > 0 && slot.wpos == slot.wlen && slot.flags & (LINGER | CLOSE_AFTER) == 0;
         if waiting_for_request {
-            let reply = Reply { status: 408, body: Body::Reason, head_only: false, close: true,
-                                keep_alive_10: false, allow: None };
-            if let Some(n) = response::write(self.output, &self.date, &reply) {
-                let _ = sys::send(fd, self.output.get(..n).unwrap_or(&[]));
-            }
+            self.refuse(index, 408);
+        } else {
+            self.close(index);
         }
-        self.close(index);
     }
 
     /// Runs turns on a connection until it must wait for its next event.
@@ -256,6 +287,10 @@ impl Worker {
                 Next::Wait => break,
                 Next::Close => {
                     self.close(index);
+                    return;
+                }
+                Next::Refuse(status) => {
+                    self.refuse(index, status);
                     return;
                 }
             }
@@ -405,10 +440,10 @@ impl Worker {
             return Next::Again;
         }
         if slot.flags & PEER_EOF != 0 {
-            // Nothing more will arrive: whatever is buffered can never complete.
-            return Next::Close;
+            // Nothing more will arrive: a buffered partial request can never complete.
+            return if slot.rlen > 0 { Next::Refuse(400) } else { Next::Close };
         }
-        if filled { Next::Again } else { Next::Wait }
+        if filled || slot.flags & HUNG_UP != 0 { Next::Again } else { Next::Wait }
     }
 }
 
