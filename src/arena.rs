@@ -147,7 +147,7 @@ impl Arena {
         let slot = self.slots.get_mut(index).filter(|s| s.live)?;
         let stride = self.rbuf + self.wbuf;
         let region = self.buffers.get_mut(index * stride..(index + 1) * stride)?;
-        let (r, w) = region.split_at_mut(self.rbuf);
+        let (r, w) = region.split_at_mut_checked(self.rbuf)?;
         Some((slot, r, w))
     }
 

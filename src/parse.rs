@@ -1089,7 +1089,9 @@ mod tests {
     fn arena_valid_requests() {
         use Framing::{Chunked, Length};
         use Method::{Get, Post};
-        let table: &[(&[u8], Method, &[u8], &[u8], Framing, &[u8])] = &[
+        // (request, method, path, query, framing, body)
+        type Row<'r> = (&'r [u8], Method, &'r [u8], &'r [u8], Framing, &'r [u8]);
+        let table: &[Row] = &[
             (GET, Get, b"/baseline11", b"a=13&b=42", Framing::None, b""),
             (POST_CL, Post, b"/baseline11", b"a=13&b=42", Length(2), b"20"),
             (POST_CHUNKED, Post, b"/baseline11", b"a=13&b=42", Chunked, b"20"),
@@ -1182,7 +1184,9 @@ mod tests {
             b"\r\nX-Token-Name-That-Is-Long-Enough-For-Two-Windows~~~~|||: x\r\n\r\n",
         ]
         .concat();
-        let table: &[(&[u8], Method, &[u8], &[u8], Version, Framing, bool)] = &[
+        // (request, method, path, query, version, framing, keep_alive)
+        type Row<'r> = (&'r [u8], Method, &'r [u8], &'r [u8], Version, Framing, bool);
+        let table: &[Row] = &[
             (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", Get, b"/", b"", Http11, Framing::None, true),
             (b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", Get, b"/", b"", Http11, Framing::None, true),
             (b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", Options, b"*", b"", Http11, Framing::None, true),
@@ -1738,19 +1742,19 @@ mod tests {
         for _ in 0..3000 {
             let mut m = b"GET /".to_vec();
             for _ in 0..xorshift(&mut rng) % 40 {
-                let pool = pools[usize::from(xorshift(&mut rng) % 20 == 0)];
+                let pool = pools[usize::from(xorshift(&mut rng).is_multiple_of(20))];
                 m.push(pool[(xorshift(&mut rng) % pool.len() as u64) as usize]);
             }
             m.extend_from_slice(b" HTTP/1.1\r\nHost: a\r\n");
             for _ in 0..xorshift(&mut rng) % 4 {
                 for _ in 0..1 + xorshift(&mut rng) % 40 {
-                    let pool = pools[usize::from(xorshift(&mut rng) % 30 == 0) * 2];
+                    let pool = pools[usize::from(xorshift(&mut rng).is_multiple_of(30)) * 2];
                     m.push(pool[(xorshift(&mut rng) % pool.len() as u64) as usize]);
                 }
                 m.extend_from_slice(b": ");
                 for _ in 0..xorshift(&mut rng) % 60 {
                     let r = xorshift(&mut rng);
-                    let pool = pools[if r % 40 == 0 { 2 } else { (r >> 8) as usize % 2 }];
+                    let pool = pools[if r.is_multiple_of(40) { 2 } else { (r >> 8) as usize % 2 }];
                     m.push(pool[(r >> 16) as usize % pool.len()]);
                 }
                 m.extend_from_slice(b"\r\n");

@@ -385,17 +385,18 @@ impl Worker {
         let served = handler::serve(input, cfg.rbuf, self.output, &ctx);
 
         // 5. Keep what is left of the input.
-        let left = total - served.consumed.min(total);
+        let consumed = served.consumed.min(total);
         if served.close {
             slot.rlen = 0;
         } else if in_slot {
-            rbuf.copy_within(served.consumed..total, 0);
-            slot.rlen = left as u32;
-        } else {
-            if let (Some(dst), Some(src)) = (rbuf.get_mut(..left), self.input.get(served.consumed..total)) {
-                dst.copy_from_slice(src);
+            if let Some(window) = rbuf.get_mut(..total) {
+                if consumed <= window.len() {
+                    window.copy_within(consumed.., 0);
+                }
             }
-            slot.rlen = left as u32;
+            slot.rlen = (total - consumed) as u32;
+        } else {
+            slot.rlen = copy_into(rbuf, self.input.get(consumed..total).unwrap_or(&[])) as u32;
         }
         if served.stopped {
             slot.flags |= STOPPED;
@@ -425,12 +426,8 @@ impl Worker {
                 }
             };
             if sent < out.len() {
-                let rest = out.get(sent..).unwrap_or(&[]);
-                if let Some(dst) = wbuf.get_mut(..rest.len()) {
-                    dst.copy_from_slice(rest);
-                }
                 slot.wpos = 0;
-                slot.wlen = rest.len() as u32;
+                slot.wlen = copy_into(wbuf, out.get(sent..).unwrap_or(&[])) as u32;
                 slot.deadline = now.wrapping_add(cfg.send_timeout);
                 return Next::Wait;
             }
@@ -445,6 +442,16 @@ impl Worker {
         }
         if filled || slot.flags & HUNG_UP != 0 { Next::Again } else { Next::Wait }
     }
+}
+
+/// Copies as much of `src` as fits to the start of `dst`; returns the bytes copied. (The callers
+/// size `dst` to hold all of `src`.)
+fn copy_into(dst: &mut [u8], src: &[u8]) -> usize {
+    let n = dst.len().min(src.len());
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+        d.copy_from_slice(s);
+    }
+    n
 }
 
 /// Whether `deadline` has come, on a clock that may wrap.

@@ -2,12 +2,12 @@
 //! The only core::arch code: SSE4.2 scanners behind safe wrappers that need a [`Proof`] that the
 //! CPU has SSE4.2.
 //!
-//! Contract: [`skip`] looks at whole 16-byte windows only, never reading outside the slice, and
+//! Contract: `skip` looks at whole 16-byte windows only, never reading outside the slice, and
 //! returns the index of the first byte outside the given byte ranges or, when none is found, the
 //! start of the tail that is too short for a window; the caller finishes that tail with the
 //! scalar loop. SSE4.2 is enabled only on the inner `#[target_feature]` function, never globally,
-//! and that function is reached only through a [`Proof`], which only [`check`] can make after
-//! CPUID said yes.
+//! and that function is reached only through a [`Proof`], which only `check` (called by
+//! `scan::detect`) can make after CPUID said yes.
 
 use core::arch::x86_64::{
     __cpuid, __get_cpuid_max, __m128i, _mm_cmpestri, _mm_loadu_si128, _SIDD_CMP_RANGES,
@@ -46,7 +46,7 @@ pub(super) const FIELD_VALUE: Ranges = Ranges {
         0x09, 0x09, // HTAB
         0x20, 0x7E, // SP and VCHAR
         0x80, 0xFF, // obs-text
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // unused (len = 6)
     ],
     len: 6,
 };
@@ -56,7 +56,7 @@ pub(super) const TARGET: Ranges = Ranges {
     bytes: [
         0x21, 0x22, // '!' '"'
         0x24, 0x7E, // '$' through '~' ('#' = 0x23 left out)
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // unused (len = 4)
     ],
     len: 4,
 };
@@ -108,5 +108,38 @@ unsafe fn skip_windows(buf: &[u8], from: usize, ranges: &Ranges) -> usize {
             return i + off;
         }
         i = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_windows_only() {
+        let Some(proof) = check() else {
+            eprintln!("note: no SSE4.2 on this CPU; skipping");
+            return;
+        };
+        let run = [b'a'; 40];
+        // (buffer length, start, expected): all inside, so the answer is where the tail starts.
+        let table = [(0, 0, 0), (15, 0, 0), (16, 0, 16), (20, 0, 16), (32, 0, 32), (40, 0, 32),
+            (40, 3, 35), (40, 25, 25), (40, 40, 40), (40, 41, 41)];
+        for (len, from, want) in table {
+            assert_eq!(skip(proof, &run[..len], from, &FIELD_VALUE), want, "len {len} from {from}");
+        }
+        // A stop inside a window is found at its exact index, before or after a window edge.
+        for stop in 0..40 {
+            let mut buf = run;
+            buf[stop] = b'\r';
+            let got = skip(proof, &buf, 0, &FIELD_VALUE);
+            let want = if stop < 32 { stop } else { 32 };
+            assert_eq!(got, want, "CR at {stop}");
+            // '#' stops the target set, '~' the token subset, '\x7f' the value set.
+            for (byte, set) in [(b'#', &TARGET), (b'~', &TOKEN_SUBSET), (0x7f, &FIELD_VALUE)] {
+                buf[stop] = byte;
+                assert_eq!(skip(proof, &buf, 0, set), want, "{byte:#04x} at {stop}");
+            }
+        }
     }
 }
