@@ -37,6 +37,12 @@ asm: static
 	@objdump -d --no-show-raw-insn -M intel -C $(FULL) | awk -v sym="$(SYM)" \
 	  '/^[0-9a-f]+ <.*>:$$/ { show = index($$0, "<" sym ">:") || index($$0, "<" sym "::") } show'
 
+# Long differential fuzzing of the parser and chunked decoder (make test runs a short, fixed-seed
+# pass of the same driver). FUZZ_ITERS inputs per target; FUZZ_SEED to vary the inputs.
+FUZZ_ITERS ?= 20000000
+fuzz:
+	MOTE_FUZZ_ITERS=$(FUZZ_ITERS) MOTE_FUZZ_SEED=$(FUZZ_SEED) $(CARGO) test --release --test fuzz -- --nocapture
+
 bench: static
 	bash bench/run.sh $(if $(QUICK),--quick,)
 

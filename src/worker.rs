@@ -47,6 +47,10 @@ pub struct Config {
 const LISTENER: u64 = u64::MAX;
 const TIMER: u64 = u64::MAX - 1;
 const EVENTS: usize = 512;
+/// Turns a connection gets per event before it yields to the others.
+const TURNS: usize = 4;
+/// Connections that yielded with work left, driven again before the next wait.
+const READY: usize = 512;
 
 // Slot flags.
 /// Close once the unsent output is gone.
@@ -62,6 +66,9 @@ const STOPPED: u16 = 16;
 /// epoll reported the peer's close (or an error): read until recv says so, even after a short
 /// read, since no further edge will come.
 const HUNG_UP: u16 = 32;
+/// The last read filled its buffer: the socket may hold more, and no further edge will come for
+/// it, so read again once the buffered requests are answered.
+const UNREAD: u16 = 64;
 
 /// Where the turn leaves the connection.
 enum Next {
@@ -91,6 +98,8 @@ pub struct Worker {
     paused: bool,
     stop: &'static AtomicBool,
     stopping_since: Option<u32>,
+    ready: [u64; READY],
+    ready_len: usize,
 }
 
 impl Worker {
@@ -105,6 +114,7 @@ impl Worker {
         let mut w = Worker {
             ep, listener: Some(listener), timer, arena, input, output, scan, cfg,
             date: [0; date::LEN], now: 0, paused: false, stop, stopping_since: None,
+            ready: [0; READY], ready_len: 0,
         };
         w.refresh_clock();
         Ok(w)
@@ -114,7 +124,9 @@ impl Worker {
     pub fn run(&mut self) -> Result<(), Errno> {
         let mut events = [EpollEvent::default(); EVENTS];
         loop {
-            let n = match sys::epoll_wait(self.ep.raw(), &mut events, -1) {
+            // Connections that yielded mean there is work now: look for events without sleeping.
+            let timeout = if self.ready_len > 0 { 0 } else { -1 };
+            let n = match sys::epoll_wait(self.ep.raw(), &mut events, timeout) {
                 Ok(n) => n,
                 Err(Errno::EINTR) => continue,
                 Err(e) => return Err(e),
@@ -138,6 +150,7 @@ impl Worker {
                     }
                 }
             }
+            self.drive_ready();
             if self.stopping_since.is_some() && self.arena.live() == 0 {
                 return Ok(());
             }
@@ -279,9 +292,34 @@ impl Worker {
         }
     }
 
-    /// Runs turns on a connection until it must wait for its next event.
+    /// Drives once more every connection that yielded in the last round.
+    fn drive_ready(&mut self) {
+        let mut batch = [0u64; READY];
+        let n = self.ready_len.min(READY);
+        if let (Some(dst), Some(src)) = (batch.get_mut(..n), self.ready.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.ready_len = 0;
+        for &token in batch.get(..n).unwrap_or(&[]) {
+            if let Some(index) = self.arena.resolve(Token(token)) {
+                self.drive(index);
+            }
+        }
+    }
+
+    /// Runs turns on a connection until it must wait for its next event, or until it has had
+    /// its share and yields (long pipelines must not hold up other connections).
     fn drive(&mut self, index: usize) {
+        let mut turns = 0;
         loop {
+            if turns == TURNS && self.ready_len < READY {
+                if let (Some(t), Some(entry)) = (self.arena.token(index), self.ready.get_mut(self.ready_len)) {
+                    *entry = t.0;
+                    self.ready_len += 1;
+                    return;
+                }
+            }
+            turns += 1;
             match self.turn(index) {
                 Next::Again => {}
                 Next::Wait => break,
@@ -354,7 +392,6 @@ impl Worker {
         //    request or into the scratch buffer.
         let had = slot.rlen as usize;
         let mut fresh = 0;
-        let mut filled = false;
         if slot.flags & (STOPPED | PEER_EOF) == 0 {
             let dst = if had > 0 { rbuf.get_mut(had..).unwrap_or(&mut []) } else { &mut self.input[..] };
             if !dst.is_empty() {
@@ -367,9 +404,16 @@ impl Worker {
                     }
                     Ok(n) => {
                         fresh = n;
-                        filled = n == dst.len();
+                        if n == dst.len() {
+                            slot.flags |= UNREAD;
+                        } else {
+                            slot.flags &= !UNREAD;
+                        }
                     }
-                    Err(Errno::EAGAIN) => return Next::Wait,
+                    Err(Errno::EAGAIN) => {
+                        slot.flags &= !UNREAD;
+                        return Next::Wait;
+                    }
                     Err(Errno::EINTR) => return Next::Again,
                     Err(_) => return Next::Close,
                 }
@@ -440,7 +484,7 @@ impl Worker {
             // Nothing more will arrive: a buffered partial request can never complete.
             return if slot.rlen > 0 { Next::Refuse(400) } else { Next::Close };
         }
-        if filled || slot.flags & HUNG_UP != 0 { Next::Again } else { Next::Wait }
+        if slot.flags & (UNREAD | HUNG_UP) != 0 { Next::Again } else { Next::Wait }
     }
 }
 
