@@ -42,15 +42,14 @@ impl Allocator {
         // SAFETY: the lock is held, so this is the only reference to the heap until it is
         // released below.
         let slot = unsafe { &mut *self.heap.get() };
-        if slot.is_none() {
-            if let Ok(base) = crate::sys::mmap_anon(HEAP_SIZE, crate::sys::PROT_READ | crate::sys::PROT_WRITE) {
+        if slot.is_none()
+            && let Ok(base) = crate::sys::mmap_anon(HEAP_SIZE, crate::sys::PROT_READ | crate::sys::PROT_WRITE) {
                 let mut heap = Heap::empty();
                 // SAFETY: `base` is a fresh mapping of HEAP_SIZE writable bytes that nothing
                 // else uses and that is never unmapped.
                 unsafe { heap.init(base, HEAP_SIZE) };
                 *slot = Some(heap);
             }
-        }
         let result = slot.as_mut().map(f);
         self.locked.store(false, Ordering::Release);
         result

@@ -49,8 +49,7 @@ pub struct Served {
 pub fn serve(input: &[u8], capacity: usize, out: &mut [u8], ctx: &Ctx) -> Served {
     let mut s = Served { consumed: 0, written: 0, close: false, error: false, stopped: false };
     let mut answered = 0;
-    loop {
-        let Some(rest) = input.get(s.consumed..) else { break };
+    while let Some(rest) = input.get(s.consumed..) {
         if rest.is_empty() {
             break;
         }

@@ -10,6 +10,9 @@ use core::arch::{asm, naked_asm};
 /// The entry point. The kernel starts us with `rsp` pointing at argc, followed by argv, envp and
 /// auxv, and `rsp` 16-byte aligned, but a `call` expects `rsp + 8` aligned: we realign.
 /// It must be asm because no Rust code may run before the stack is set up for calls.
+///
+/// # Safety
+/// Only the kernel calls it, once, as the process entry point.
 #[unsafe(naked)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn _start() -> ! {

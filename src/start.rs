@@ -186,15 +186,23 @@ fn fail(what: &str, e: Errno) -> ! {
 
 /// The classic BPF program that picks, for each new connection, the listener of the worker on
 /// the CPU that received it: `A = cpu; A %= n; return A`.
+#[allow(clippy::identity_op)]
 fn cpu_steering(n: u32) -> [SockFilter; 3] {
-    const BPF_LD_W_ABS: u16 = 0x00 | 0x00 | 0x20; // BPF_LD | BPF_W | BPF_ABS
-    const BPF_ALU_MOD_K: u16 = 0x04 | 0x90 | 0x00; // BPF_ALU | BPF_MOD | BPF_K
-    const BPF_RET_A: u16 = 0x06 | 0x10; // BPF_RET | BPF_A
-    const SKF_AD_CPU: u32 = 0xffff_f000u32.wrapping_add(36); // SKF_AD_OFF + SKF_AD_CPU
+    // Instruction classes and modes from linux/bpf_common.h.
+    const BPF_LD: u16 = 0x00;
+    const BPF_ALU: u16 = 0x04;
+    const BPF_RET: u16 = 0x06;
+    const BPF_W: u16 = 0x00;
+    const BPF_ABS: u16 = 0x20;
+    const BPF_MOD: u16 = 0x90;
+    const BPF_K: u16 = 0x00;
+    const BPF_A: u16 = 0x10;
+    // The ancillary load that yields the current CPU: SKF_AD_OFF + SKF_AD_CPU.
+    const SKF_AD_CPU: u32 = (-0x1000i32) as u32 + 36;
     [
-        SockFilter { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: SKF_AD_CPU },
-        SockFilter { code: BPF_ALU_MOD_K, jt: 0, jf: 0, k: n },
-        SockFilter { code: BPF_RET_A, jt: 0, jf: 0, k: 0 },
+        SockFilter { code: BPF_LD | BPF_W | BPF_ABS, jt: 0, jf: 0, k: SKF_AD_CPU },
+        SockFilter { code: BPF_ALU | BPF_MOD | BPF_K, jt: 0, jf: 0, k: n },
+        SockFilter { code: BPF_RET | BPF_A, jt: 0, jf: 0, k: 0 },
     ]
 }
 
@@ -273,12 +281,11 @@ pub fn main(stack: sys::InitialStack) -> ! {
         listeners.push(listener(port).unwrap_or_else(|e| fail("listening", e)));
     }
     let (pins, steer) = placement(&cpus, threads);
-    if steer && threads > 1 {
-        if let Some(l) = listeners.first() {
+    if steer && threads > 1
+        && let Some(l) = listeners.first() {
             // Best effort: without it the kernel spreads connections by hash.
             let _ = sys::attach_cbpf(l.raw(), sys::SO_ATTACH_REUSEPORT_CBPF, &cpu_steering(threads as u32));
         }
-    }
 
     let wcfg = cfg.worker(threads);
     let mut workers = Vec::with_capacity(threads);

@@ -552,11 +552,10 @@ impl InitialStack {
             }
             // SAFETY: a non-null entry is a NUL-terminated string living as long as the process.
             let kv = unsafe { cstr(p) };
-            if let Some(rest) = kv.strip_prefix(name) {
-                if let Some(value) = rest.strip_prefix(b"=") {
+            if let Some(rest) = kv.strip_prefix(name)
+                && let Some(value) = rest.strip_prefix(b"=") {
                     return Some(value);
                 }
-            }
             i += 1;
         }
     }

@@ -138,11 +138,10 @@ impl Worker {
                     token => {
                         if let Some(index) = self.arena.resolve(Token(token)) {
                             let events = ev.events();
-                            if events & (sys::EPOLLRDHUP | sys::EPOLLHUP | sys::EPOLLERR) != 0 {
-                                if let Some(slot) = self.arena.slot(index) {
+                            if events & (sys::EPOLLRDHUP | sys::EPOLLHUP | sys::EPOLLERR) != 0
+                                && let Some(slot) = self.arena.slot(index) {
                                     slot.flags |= HUNG_UP;
                                 }
-                            }
                             if events & !sys::EPOLLOUT != 0 || self.has_output(index) {
                                 self.drive(index);
                             }
@@ -202,19 +201,17 @@ impl Worker {
     }
 
     fn resume_accepting(&mut self) {
-        if let Some(l) = &self.listener {
-            if sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_MOD, l.raw(), sys::EPOLLIN, LISTENER).is_ok() {
+        if let Some(l) = &self.listener
+            && sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_MOD, l.raw(), sys::EPOLLIN, LISTENER).is_ok() {
                 self.paused = false;
             }
-        }
     }
 
     fn pause_accepting(&mut self) {
-        if let Some(l) = &self.listener {
-            if sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_MOD, l.raw(), 0, LISTENER).is_ok() {
+        if let Some(l) = &self.listener
+            && sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_MOD, l.raw(), 0, LISTENER).is_ok() {
                 self.paused = true;
             }
-        }
     }
 
     fn accept_all(&mut self) {
@@ -244,11 +241,10 @@ impl Worker {
             return;
         };
         let interest = sys::EPOLLIN | sys::EPOLLOUT | sys::EPOLLRDHUP | sys::EPOLLET;
-        if sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_ADD, fd, interest, token.0).is_err() {
-            if let Some(index) = self.arena.resolve(token) {
+        if sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_ADD, fd, interest, token.0).is_err()
+            && let Some(index) = self.arena.resolve(token) {
                 self.close(index);
             }
-        }
     }
 
     fn close(&mut self, index: usize) {
@@ -312,13 +308,12 @@ impl Worker {
     fn drive(&mut self, index: usize) {
         let mut turns = 0;
         loop {
-            if turns == TURNS && self.ready_len < READY {
-                if let (Some(t), Some(entry)) = (self.arena.token(index), self.ready.get_mut(self.ready_len)) {
+            if turns == TURNS && self.ready_len < READY
+                && let (Some(t), Some(entry)) = (self.arena.token(index), self.ready.get_mut(self.ready_len)) {
                     *entry = t.0;
                     self.ready_len += 1;
                     return;
                 }
-            }
             turns += 1;
             match self.turn(index) {
                 Next::Again => {}
@@ -333,13 +328,11 @@ impl Worker {
                 }
             }
         }
-        if self.stopping_since.is_some() {
-            if let Some(slot) = self.arena.slot(index) {
-                if slot.rlen == 0 && slot.wpos == slot.wlen {
+        if self.stopping_since.is_some()
+            && let Some(slot) = self.arena.slot(index)
+                && slot.rlen == 0 && slot.wpos == slot.wlen {
                     self.close(index);
                 }
-            }
-        }
     }
 
     /// One step of a connection's life: flush, read, answer, keep what is left.
@@ -433,11 +426,10 @@ impl Worker {
         if served.close {
             slot.rlen = 0;
         } else if in_slot {
-            if let Some(window) = rbuf.get_mut(..total) {
-                if consumed <= window.len() {
+            if let Some(window) = rbuf.get_mut(..total)
+                && consumed <= window.len() {
                     window.copy_within(consumed.., 0);
                 }
-            }
             slot.rlen = (total - consumed) as u32;
         } else {
             slot.rlen = copy_into(rbuf, self.input.get(consumed..total).unwrap_or(&[])) as u32;
