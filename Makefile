@@ -5,7 +5,7 @@ FULL     := target/$(TRIPLE)/release/mote
 BIN      := target/mote
 PORT     ?= 8080
 IMAGE    ?= mote
-SYM      ?= mote::worker::run
+SYM      ?= mote::worker::Worker::drive
 
 .PHONY: static run test docker size asm bench fuzz clean
 

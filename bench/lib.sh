@@ -16,9 +16,7 @@ NEXT_PORT=$((20000 + RANDOM % 5000))
 TMP=$(mktemp -d /tmp/mote-bench.XXXXXX)
 
 cleanup() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
+  stop_server
   rm -rf "$TMP"
 }
 trap cleanup EXIT

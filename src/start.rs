@@ -179,7 +179,24 @@ fn fail(what: &str, e: Errno) -> ! {
     sys::eprint(b"mote: ");
     sys::eprint(what.as_bytes());
     sys::eprint(b": ");
-    sys::eprint(e.name().unwrap_or("error").as_bytes());
+    // The errors start-up can meet, by name; others by number (the crate's full name table
+    // would cost the binary several KiB).
+    let name: &[u8] = match e {
+        Errno::EADDRINUSE => b"address already in use (EADDRINUSE)",
+        Errno::EACCES => b"permission denied (EACCES)",
+        Errno::EADDRNOTAVAIL => b"address not available (EADDRNOTAVAIL)",
+        Errno::EMFILE => b"too many open files (EMFILE)",
+        Errno::ENOMEM => b"out of memory (ENOMEM)",
+        Errno::EPERM => b"operation not permitted (EPERM)",
+        Errno::EINVAL => b"invalid argument (EINVAL)",
+        _ => b"errno ",
+    };
+    sys::eprint(name);
+    if name == b"errno " {
+        let mut digits = [0u8; 20];
+        let n = crate::num::write_u64(&mut digits, u64::from(e.into_raw().unsigned_abs()));
+        sys::eprint(digits.get(..n).unwrap_or(&[]));
+    }
     sys::eprint(b"\n");
     sys::exit_group(1)
 }

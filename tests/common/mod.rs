@@ -865,3 +865,235 @@ pub fn run_pipeline(server: &Server, reqs: &[Mixed]) {
     assert!(c.leftover().is_empty(), "extra bytes after the pipeline: {:?}", preview(c.leftover()));
     sender.join().expect("writer thread").expect("writing the pipeline");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Process inspection, signals, raw sockets (robustness tests)
+// ---------------------------------------------------------------------------------------------
+
+impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends `sig` to the server process; panics if kill(2) fails.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) with a pid we spawned and still own (not yet reaped).
+        let rc = unsafe { libc::kill(self.pid(), sig) };
+        assert_eq!(rc, 0, "kill({}, {sig}) failed: {}", self.pid(), io::Error::last_os_error());
+    }
+
+    /// Waits up to `limit` for the process to exit; its status, or None if it is still running.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Whether the process is still running (not exited).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Open descriptors of the server process (entries of /proc/PID/fd).
+    pub fn fd_count(&self) -> usize {
+        proc_fd_count(self.pid())
+    }
+
+    /// User plus system CPU seconds the server process has used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        proc_cpu_seconds(self.pid())
+    }
+}
+
+/// Entries of /proc/PID/fd; panics if the directory cannot be read.
+pub fn proc_fd_count(pid: i32) -> usize {
+    let dir = format!("/proc/{pid}/fd");
+    std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {dir}: {e}")).count()
+}
+
+/// utime + stime of a process from /proc/PID/stat, in seconds.
+pub fn proc_cpu_seconds(pid: i32) -> f64 {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    // The command name may hold spaces and parentheses: fields resume after the last ')'.
+    let after = &text[text.rfind(')').expect("')' in /proc/PID/stat") + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // After the name: state is field 3 of stat(5), so utime (14) and stime (15) are at 11, 12.
+    let utime: u64 = fields[11].parse().expect("utime");
+    let stime: u64 = fields[12].parse().expect("stime");
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let hz = if hz > 0 { hz as f64 } else { 100.0 };
+    (utime + stime) as f64 / hz
+}
+
+/// Makes close() on this socket send a reset (SO_LINGER on, 0 s) instead of a FIN.
+pub fn set_linger_zero(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let lin = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: the fd is an open socket owned by `stream`; `lin` is a valid linger struct.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &lin as *const libc::linger as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "setsockopt(SO_LINGER) failed: {}", io::Error::last_os_error());
+}
+
+/// Closes the stream with a reset rather than a FIN.
+pub fn reset_close(stream: TcpStream) {
+    set_linger_zero(&stream);
+    drop(stream);
+}
+
+/// A TCP connection to `dst` from source address `src` (port chosen at connect time), within
+/// `timeout`, with IO_TIMEOUT read/write timeouts set.
+pub fn connect_from(src: std::net::Ipv4Addr, dst: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    use std::os::fd::FromRawFd;
+    let SocketAddr::V4(dst4) = dst else {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "IPv4 only"));
+    };
+    // SAFETY: plain socket(2) call.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh socket we own; TcpStream takes over closing it.
+    let stream = unsafe { TcpStream::from_raw_fd(fd) };
+    let one: libc::c_int = 1;
+    // SAFETY: valid fd and option value.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            &one as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+    let sin = |ip: std::net::Ipv4Addr, port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(ip.octets()) },
+        sin_zero: [0; 8],
+    };
+    let local = sin(src, 0);
+    // SAFETY: `local` is a valid sockaddr_in for the duration of the call.
+    let rc = unsafe {
+        libc::bind(fd, &local as *const libc::sockaddr_in as *const libc::sockaddr,
+                   std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t)
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let remote = sin(*dst4.ip(), dst4.port());
+    // SAFETY: `remote` is a valid sockaddr_in for the duration of the call.
+    let rc = unsafe {
+        libc::connect(fd, &remote as *const libc::sockaddr_in as *const libc::sockaddr,
+                      std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t)
+    };
+    if rc != 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINPROGRESS) {
+            return Err(e);
+        }
+        let mut pfd = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, timeout.as_millis().min(i32::MAX as u128) as i32) };
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out"));
+        }
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if let Some(e) = stream.take_error()? {
+            return Err(e);
+        }
+    }
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// How a connection ended when read to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Orderly EOF.
+    Eof,
+    /// Connection reset.
+    Reset,
+    /// Still open when the time ran out.
+    StillOpen,
+    /// Some other read error.
+    Error,
+}
+
+impl Conn {
+    /// Reads until EOF, reset, another error or `limit`, whichever first; returns how it ended
+    /// and every byte received (including bytes buffered before the call), leaving the buffer
+    /// empty.
+    pub fn read_to_end_within(&mut self, limit: Duration) -> (Ending, Vec<u8>) {
+        let deadline = Instant::now() + limit;
+        let ending = loop {
+            let now = Instant::now();
+            if now >= deadline {
+                break Ending::StillOpen;
+            }
+            let _ = self.stream.set_read_timeout(Some((deadline - now).max(Duration::from_millis(1))));
+            match self.fill() {
+                Ok(0) => break Ending::Eof,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break Ending::Reset,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
+                    break Ending::StillOpen;
+                }
+                Err(_) => break Ending::Error,
+            }
+        };
+        let _ = self.stream.set_read_timeout(Some(IO_TIMEOUT));
+        (ending, std::mem::take(&mut self.buf))
+    }
+
+    /// Sets the read timeout used by the response readers.
+    pub fn set_read_timeout(&mut self, t: Duration) {
+        let _ = self.stream.set_read_timeout(Some(t));
+    }
+}
+
+/// Splits `bytes` into complete responses (each with its Content-Length body); returns them
+/// and the bytes left over (an incomplete response, if any). Err on a malformed head.
+pub fn split_responses(bytes: &[u8]) -> Result<(Vec<Response>, Vec<u8>), String> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    loop {
+        let Some(i) = find(rest, b"\r\n\r\n") else { break };
+        let head_end = i + 4;
+        let mut resp = parse_head(&rest[..head_end])?;
+        let cls = resp.headers_named("content-length");
+        if cls.len() != 1 {
+            return Err(format!("response has {} Content-Length headers; head:\n{}", cls.len(), resp.head));
+        }
+        let len = parse_decimal(cls[0]).ok_or_else(|| format!("bad Content-Length {:?}", cls[0]))? as usize;
+        if rest.len() < head_end + len {
+            break;
+        }
+        resp.body = rest[head_end..head_end + len].to_vec();
+        out.push(resp);
+        rest = &rest[head_end + len..];
+    }
+    Ok((out, rest.to_vec()))
+}
