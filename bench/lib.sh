@@ -8,7 +8,7 @@ FLOOR_BIN="$ROOT/target/bench/floor"
 SERVER_CPU=0
 CLIENT_CPU=1
 export MOTE_BENCH_LUA="$BENCH/wrk"
-export MOTE_BENCH_REQUESTS="${MOTE_BENCH_REQUESTS:-/work/shared/arena-requests}"
+export MOTE_BENCH_REQUESTS="${MOTE_BENCH_REQUESTS:-$ROOT/tests/data/arena-requests}"
 
 SERVER_PID=""
 SERVER_LOG=""

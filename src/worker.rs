@@ -240,11 +240,11 @@ impl Worker {
             sys::close(fd);
             return;
         };
+        let Some(index) = self.arena.resolve(token) else { return };
         let interest = sys::EPOLLIN | sys::EPOLLOUT | sys::EPOLLRDHUP | sys::EPOLLET;
-        if sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_ADD, fd, interest, token.0).is_err()
-            && let Some(index) = self.arena.resolve(token) {
-                self.close(index);
-            }
+        if sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_ADD, fd, interest, token.0).is_err() {
+            self.close(index);
+        }
     }
 
     fn close(&mut self, index: usize) {
