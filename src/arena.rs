@@ -28,6 +28,9 @@ pub struct Slot {
     pub wlen: u32,
     /// Coarse time (worker seconds) at which the connection times out.
     pub deadline: u32,
+    /// While output waits for the peer: the kernel's send queue when the wait began or last
+    /// moved, to tell a slow reader from one that stopped.
+    pub queued: u32,
     /// Worker-defined state bits.
     pub flags: u16,
     /// Whether the slot holds a connection.

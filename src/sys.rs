@@ -467,6 +467,15 @@ pub fn shutdown(fd: i32, how: i32) {
     let _ = unsafe { syscall!(Sysno::shutdown, fd, how) };
 }
 
+/// Bytes the socket's send queue still holds (sent but not acknowledged, or not yet sent).
+pub fn unsent(fd: i32) -> Result<u32> {
+    const SIOCOUTQ: usize = 0x5411;
+    let mut n: i32 = 0;
+    // SAFETY: SIOCOUTQ writes one int into `n`.
+    unsafe { syscall!(Sysno::ioctl, fd, SIOCOUTQ, &mut n as *mut i32)? };
+    Ok(n.max(0) as u32)
+}
+
 /// The local port a socket is bound to.
 pub fn local_port(fd: i32) -> Result<u16> {
     let mut sa = SockaddrIn { family: 0, port: 0, addr: 0, zero: [0; 8] };

@@ -275,10 +275,21 @@ impl Worker {
         self.close(index);
     }
 
-    /// A connection past its deadline: a request that did not arrive in time gets 408; anything
-    /// else just closes.
+    /// A connection past its deadline: a request that did not arrive in time gets 408; a peer
+    /// still reading our output (however slowly) gets more time; anything else just closes.
     fn expire(&mut self, index: usize) {
+        let (now, send_timeout) = (self.now, self.cfg.send_timeout);
         let Some(slot) = self.arena.slot(index) else { return };
+        if slot.wpos < slot.wlen {
+            // The socket's buffer may be megabytes: our own sends stall long before the peer
+            // stops reading it. The kernel's queue shrinking is what shows the peer reads.
+            let queued = sys::unsent(slot.fd).unwrap_or(u32::MAX);
+            if queued < slot.queued {
+                slot.queued = queued;
+                slot.deadline = now.wrapping_add(send_timeout);
+                return;
+            }
+        }
         let waiting_for_request =
             slot.rlen > 0 && slot.wpos == slot.wlen && slot.flags & (LINGER | CLOSE_AFTER) == 0;
         if waiting_for_request {
@@ -349,6 +360,7 @@ impl Worker {
                 Ok(n) if n < pending.len() => {
                     slot.wpos += n as u32;
                     slot.deadline = now.wrapping_add(cfg.send_timeout);
+                    slot.queued = sys::unsent(fd).unwrap_or(0);
                     return Next::Wait;
                 }
                 Ok(_) => {
@@ -465,6 +477,7 @@ impl Worker {
                 slot.wpos = 0;
                 slot.wlen = copy_into(wbuf, out.get(sent..).unwrap_or(&[])) as u32;
                 slot.deadline = now.wrapping_add(cfg.send_timeout);
+                slot.queued = sys::unsent(fd).unwrap_or(0);
                 return Next::Wait;
             }
         }

@@ -260,7 +260,12 @@ fn slow_reader_is_not_cut_off() {
         while got < 256 << 10 && i < n {
             let r = c
                 .try_read_response(false)
-                .unwrap_or_else(|e| panic!("slow reader, answer {i} after {:.1} s: {e}", secs(start.elapsed())));
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "slow reader (256 KiB every 400 ms, --send-timeout 2), answer {i} after {:.1} s: {e}",
+                        secs(start.elapsed())
+                    )
+                });
             r.assert_ok_body(&i.to_string());
             got += r.head.len() + r.body.len();
             i += 1;
@@ -406,9 +411,14 @@ fn fifth_connection_over_capacity_gets_503_then_a_slot_frees() {
 fn start_with_fd_limit(limit: u64, args: &[&str]) -> Server {
     let mut cmd = Command::new(binary());
     cmd.args(args);
-    // SAFETY: the closure only calls setrlimit, which is async-signal-safe.
+    // SAFETY: the closure only calls fcntl and setrlimit, which are async-signal-safe.
     unsafe {
         cmd.pre_exec(move || {
+            // Descriptors the test process lets children inherit (cargo's jobserver pipe, for
+            // one) would otherwise count against the server's small limit.
+            for fd in 3..4096 {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
             let lim = libc::rlimit { rlim_cur: limit, rlim_max: limit };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
                 return Err(io::Error::last_os_error());
@@ -417,6 +427,23 @@ fn start_with_fd_limit(limit: u64, args: &[&str]) -> Server {
         });
     }
     Server::spawn(cmd)
+}
+
+/// The server's descriptors with what they point to, for messages.
+fn fd_listing(pid: i32) -> String {
+    let mut v: Vec<(i64, String)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| {
+                    let n = e.file_name().to_string_lossy().parse().unwrap_or(-1);
+                    let target = std::fs::read_link(e.path()).map(|p| p.display().to_string()).unwrap_or_default();
+                    (n, target)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v.iter().map(|(n, t)| format!("{n} -> {t}")).collect::<Vec<_>>().join("\n")
 }
 
 #[test]
@@ -438,7 +465,7 @@ fn out_of_descriptors_no_spin_and_recovers() {
     thread::sleep(Duration::from_millis(500));
     server.assert_running();
     let held = server.fd_count();
-    assert!(held <= LIMIT, "{held} descriptors open with a limit of {LIMIT}");
+    assert!(held <= LIMIT, "{held} descriptors open with a limit of {LIMIT}:\n{}", fd_listing(server.pid()));
 
     // Saturated: the server must not spin.
     let cpu0 = server.cpu_seconds();

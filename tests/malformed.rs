@@ -143,10 +143,11 @@ fn framing_cases() -> Vec<Case> {
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1FFFFFFFFFFFFFFFFFFFF\r\n",
             &[400, 413],
         ),
+        // RFC 9112 §6.3: when chunked is not the final coding the length cannot be known: 400.
         case(
-            "unknown Transfer-Encoding",
+            "Transfer-Encoding whose final coding is not chunked",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
-            &[501],
+            &[400],
         ),
         case(
             "unknown Transfer-Encoding before chunked",
