@@ -41,13 +41,18 @@ const TCP_NODELAY: i32 = 1;
 
 const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
 /// Responses prepared back to back, so one write answers up to this many pipelined requests.
+const RESPONSE_CLOSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nok";
 const BATCH: usize = 64;
 
 fn main() {
     let port: u16 = std::env::args()
         .nth(1)
         .and_then(|p| p.parse().ok())
-        .expect("usage: floor PORT");
+        .expect("usage: floor PORT [CLOSE_AFTER]");
+    // With CLOSE_AFTER, a connection is closed once it has had that many answers: the cost of
+    // connection set-up and tear-down with nothing else, the floor for the limited-conn shape.
+    let close_after: Option<usize> = std::env::args().nth(2).and_then(|n| n.parse().ok());
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let lfd = listener.as_raw_fd();
@@ -68,6 +73,7 @@ fn main() {
     let batch: Vec<u8> = RESPONSE.repeat(BATCH);
     // Per fd: how much of "\r\n\r\n" the bytes read so far end with (0..=3).
     let mut matched: Vec<u8> = vec![0; 1024];
+    let mut answered: Vec<usize> = vec![0; 1024];
     let mut buf = vec![0u8; 64 * 1024];
     let mut events = [EpollEvent { events: 0, data: 0 }; 256];
     loop {
@@ -89,8 +95,10 @@ fn main() {
                     }
                     if c as usize >= matched.len() {
                         matched.resize(c as usize * 2, 0);
+                        answered.resize(c as usize * 2, 0);
                     }
                     matched[c as usize] = 0;
+                    answered[c as usize] = 0;
                     add(ep, c);
                 }
                 continue;
@@ -119,10 +127,21 @@ fn main() {
                 };
             }
             matched[fd as usize] = state;
+            answered[fd as usize] += count;
+            let closing = count > 0 && close_after.is_some_and(|limit| answered[fd as usize] >= limit);
+            if closing {
+                count -= 1;
+            }
             while count > 0 {
                 let k = count.min(BATCH);
                 send_all(fd, &batch[..k * RESPONSE.len()]);
                 count -= k;
+            }
+            if closing {
+                // The last answer says so, as a server does, so the client reconnects cleanly.
+                send_all(fd, RESPONSE_CLOSE);
+                // SAFETY: closing a descriptor this loop owns; it is not used again.
+                unsafe { close(fd) };
             }
         }
     }

@@ -96,7 +96,7 @@ start_server() { # mote|nginx|floor
   SERVER_LOG="$TMP/$1.$PORT.log"
   case "$1" in
     mote) taskset -c "$SERVER_CPU" "$MOTE_BIN" --port "$PORT" --threads 1 >"$SERVER_LOG" 2>&1 & ;;
-    floor) taskset -c "$SERVER_CPU" "$FLOOR_BIN" "$PORT" >"$SERVER_LOG" 2>&1 & ;;
+    floor) taskset -c "$SERVER_CPU" "$FLOOR_BIN" "$PORT" ${FLOOR_CLOSE_AFTER:-} >"$SERVER_LOG" 2>&1 & ;;
     nginx)
       local dir="$TMP/nginx.$PORT"
       nginx_conf "$dir" "$PORT"
@@ -198,6 +198,7 @@ run_wrk() { # profile conns seconds outfile
     baseline) script=(-s "$BENCH/wrk/baseline.lua"); url="$url/" ;;
     pipelined) script=(-s "$BENCH/wrk/pipelined.lua"); url="$url/" ;;
     limited-conn) script=(-s "$BENCH/wrk/limited.lua"); url="$url/" ;;
+    limited-get) script=(-s "$BENCH/wrk/limited-get.lua"); url="$url/" ;;
     *) die "unknown profile $1" ;;
   esac
   local ok=1

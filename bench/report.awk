@@ -95,6 +95,7 @@ END {
   goal("CPU/req mote/floor(get-only 512), baseline 512", cpu("baseline", 512, "mote"), fl, 1.15)
   goal("CPU/req mote/floor(get-only 512), baseline 4096", cpu("baseline", 4096, "mote"), fl, 1.15)
   goal("CPU/req mote/floor(get-only 512), limited-conn 512", cpu("limited-conn", 512, "mote"), fl, 1.15)
+  goal("CPU/req mote/floor, limited-get 512 (both reconnect every 10)", cpu("limited-get", 512, "mote"), cpu("limited-get", 512, "floor"), 1.15)
   goal("CPU/req mote/nginx, get-only 512", cpu("get-only", 512, "mote"), cpu("get-only", 512, "nginx"), 0.80)
   goal("CPU/req mote/nginx, pipelined 512", cpu("pipelined", 512, "mote"), cpu("pipelined", 512, "nginx"), 0.80)
   goal("CPU/req mote/nginx, pipelined 4096", cpu("pipelined", 4096, "mote"), cpu("pipelined", 4096, "nginx"), 0.80)

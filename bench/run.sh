@@ -47,6 +47,7 @@ CASES=(
   "pipelined 512 mote nginx floor"
   "pipelined 4096 mote nginx floor"
   "limited-conn 512 mote"
+  "limited-get 512 mote floor"
 )
 
 printf 'round\tprofile\tconns\tserver\trequests\tseconds\treq_per_s\tcpu_ticks\tcpu_us_per_req\tpeak_rss_kib\terrors\tcpu0_other_pct\n' >"$RUNS"
@@ -59,6 +60,8 @@ n=0
 for ((round = 1; round <= ROUNDS; round++)); do
   for c in "${CASES[@]}"; do
     read -r profile conns servers <<<"$c"
+    # limited-get: the floor closes after 10 answers per connection, as mote does on request.
+    FLOOR_CLOSE_AFTER=$([[ $profile == limited-get ]] && echo 10 || true)
     for server in $servers; do
       n=$((n + 1))
       start_server "$server"

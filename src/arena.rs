@@ -184,6 +184,12 @@ mod tests {
     }
 
     #[test]
+    fn a_slot_record_stays_small() {
+        // The README promises an idle connection costs only this record.
+        assert_eq!(size_of::<Slot>(), 36);
+    }
+
+    #[test]
     fn tokens_go_stale_when_a_slot_is_reused() {
         let mut a = Arena::new(2, 16, 16).unwrap();
         let t1 = a.insert(10, 0).unwrap();

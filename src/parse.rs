@@ -11,15 +11,26 @@
 //!   most 16 bytes; GET, HEAD, POST and OPTIONS are known (case-sensitive), any other token is
 //!   501 once its SP arrives. The target is origin-form, absolute-form (`http://` or `https://`,
 //!   any case, a non-empty `host [":" port]` authority without userinfo, then path and query) or
-//!   `*` for OPTIONS; its bytes are VCHAR except '#'; past `max_target` bytes it is 414. The
-//!   version is `HTTP/1.1` or `HTTP/1.0`; another `HTTP/DIGIT.DIGIT` is 505 once its CR arrives.
+//!   `*` for OPTIONS. Path and query bytes are RFC 3986 pchar, '/' and '?' (§3.3-§3.4): the
+//!   unreserved and sub-delims bytes, ':', '@', '/', '?', and '%' followed by two HEXDIG (a '%'
+//!   or '%' HEXDIG at the end of the buffer may still be finished). Any other byte, or a '%'
+//!   without its two HEXDIG, is 400 once it arrives; '[' and ']' are allowed only in the
+//!   authority, as an IP-literal. Past `max_target` bytes the target is 414 (a malformation
+//!   within the first `max_target` bytes is still 400). The version is `HTTP/1.1` or
+//!   `HTTP/1.0`; another `HTTP/DIGIT.DIGIT` is 505 once its CR arrives.
 //! - Field lines `name ":" OWS value OWS CRLF`: the name is 1*tchar, the value HTAB / SP / VCHAR
 //!   / obs-text. A line starting with whitespace (obs-fold) fails. CR must be followed by LF; a
 //!   bare LF fails. The head ends at the empty line.
 //! - Content-Length, Transfer-Encoding, Connection and Host are checked as their values arrive
 //!   (an unfinished value must be a valid prefix). Errors that need the whole head (Host count,
-//!   Content-Length together with Transfer-Encoding, a Transfer-Encoding without any coding) are
-//!   reported when the empty line arrives.
+//!   Content-Length together with Transfer-Encoding, the final transfer coding) are reported
+//!   when the empty line arrives.
+//! - Transfer-Encoding (HTTP/1.1 only, else 400) is a list of transfer codings (RFC 9112 §7,
+//!   parameters and quoted strings included; empty elements skipped). A value that is not such
+//!   a list is 400 at once, and so is any coding listed after a `chunked` (chunked twice, or not
+//!   final). With the whole head: no coding, or a final coding other than `chunked`, is 400
+//!   (RFC 9112 §6.3 ¶4); a final `chunked` after other codings, or with parameters, is 501
+//!   (§6.1: not understood); only a lone bare `chunked` (any case) frames a body.
 //! - Only the first `max_head` bytes of `buf` are ever looked at: when they hold a valid prefix
 //!   without the end of the head and `buf` is longer, the answer is 431.
 //!
@@ -28,7 +39,7 @@
 //! that prefix gives the same. Nothing here allocates or panics.
 
 use crate::chunked::{self, Chunked};
-use crate::scan::{Scanner, is_tchar};
+use crate::scan::{Scanner, is_tchar, is_target_byte};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -202,7 +213,7 @@ fn head<'a>(buf: &'a [u8], scan: Scanner, limits: &Limits) -> Step<Request<'a>> 
 
     // request-target SP
     let target_start = method_end + 1;
-    let target_end = scan.target_end(buf, target_start);
+    let target_end = find_target_end(scan, buf, target_start);
     let target = buf.get(target_start..target_end).unwrap_or_default();
     // The form is judged on the bytes up to the limit, so a malformed start is a 400 even when
     // the target goes on past the limit.
@@ -299,13 +310,60 @@ fn split_query(t: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// Judges a request target whose bytes are all VCHAR except '#'. With `complete`, `t` is the
-/// whole target and the answer is its (path, query); without, `t` is what has arrived so far
-/// and `Some` means it can still become a valid target (the slices are then meaningless).
+/// The length of an `http://` or `https://` scheme (any case) at the start of `t`, once all of
+/// it is there.
+fn scheme_len(t: &[u8]) -> Option<usize> {
+    [&b"http://"[..], &b"https://"[..]]
+        .into_iter()
+        .find(|scheme| t.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)))
+        .map(<[u8]>::len)
+}
+
+/// Where the request target starting at `from` ends: the first byte that is not a target byte
+/// ([`is_target_byte`]), except that the authority of an absolute-form target may also hold
+/// '[' and ']' (an IP-literal, checked by [`host_port`]).
+fn find_target_end(scan: Scanner, buf: &[u8], from: usize) -> usize {
+    let mut i = from;
+    if let Some(n) = buf.get(from..).and_then(scheme_len) {
+        i = from + n;
+        while let Some(&b) = buf.get(i) {
+            let authority_byte = (is_target_byte(b) && b != b'/' && b != b'?') || b == b'[' || b == b']';
+            if !authority_byte {
+                break;
+            }
+            i += 1;
+        }
+    }
+    scan.target_end(buf, i)
+}
+
+/// Every '%' in `s` starts a pct-encoded triplet, `"%" HEXDIG HEXDIG` (RFC 3986 §2.1). Without
+/// `complete`, a triplet cut short by the end of `s` may still be finished.
+fn pct_encoded(s: &[u8], complete: bool) -> bool {
+    let mut rest = s;
+    while let Some(p) = rest.iter().position(|&b| b == b'%') {
+        for j in 1..=2 {
+            match rest.get(p + j) {
+                None => return !complete,
+                Some(h) if h.is_ascii_hexdigit() => {}
+                Some(_) => return false,
+            }
+        }
+        rest = rest.get(p + 3..).unwrap_or_default();
+    }
+    true
+}
+
+/// Judges a request target whose bytes are target bytes, plus '[' and ']' in the authority of
+/// an absolute-form one (see [`find_target_end`]). With `complete`, `t` is the whole target and
+/// the answer is its (path, query); without, `t` is what has arrived so far and `Some` means it
+/// can still become a valid target (the slices are then meaningless).
 fn target_form(method: Method, t: &[u8], complete: bool) -> Option<(&[u8], &[u8])> {
     match t.first() {
         None => (!complete).then_some((t, t)),
-        Some(b'/') => Some(split_query(t)),
+        // origin-form: absolute-path [ "?" query ]; the bytes are right, so only the
+        // pct-encoding is left to check.
+        Some(b'/') => pct_encoded(t, complete).then(|| split_query(t)),
         // asterisk-form: exactly "*", and only for OPTIONS.
         Some(b'*') => (method == Method::Options && t.len() == 1).then_some((t, &[])),
         Some(_) => absolute_form(t, complete),
@@ -331,10 +389,14 @@ fn absolute_form(t: &[u8], complete: bool) -> Option<(&[u8], &[u8])> {
         if !host_port(authority, complete || authority_end < rest.len()) {
             return None;
         }
+        let tail = rest.get(authority_end..)?;
+        if !pct_encoded(tail, complete) {
+            return None;
+        }
         if !complete {
             return Some((t, t));
         }
-        let (path, query) = split_query(rest.get(authority_end..)?);
+        let (path, query) = split_query(tail);
         return Some((if path.is_empty() { SLASH } else { path }, query));
     }
     None
@@ -531,8 +593,8 @@ type ListItem<'f> = dyn FnMut(&[u8], bool) -> Result<(), Error> + 'f;
 /// Walks a comma-separated list value (RFC 9110 §5.6.1), calling `item(word, complete)` for
 /// each non-empty element with its OWS removed; empty elements are skipped. `complete` is false
 /// only for a last element that may still grow (`done` false and no OWS after it). An element
-/// with whitespace inside fails with `inner`.
-fn list(v: &[u8], done: bool, inner: Error, item: &mut ListItem<'_>) -> Result<(), Error> {
+/// with whitespace inside fails.
+fn list(v: &[u8], done: bool, item: &mut ListItem<'_>) -> Result<(), Error> {
     let mut elements = v.split(|&b| b == b',').peekable();
     while let Some(element) = elements.next() {
         let last = elements.peek().is_none();
@@ -540,7 +602,7 @@ fn list(v: &[u8], done: bool, inner: Error, item: &mut ListItem<'_>) -> Result<(
         let word_len = e.iter().take_while(|b| !is_ows(b)).count();
         let (word, tail) = e.split_at_checked(word_len).unwrap_or((e, &[]));
         if !tail.iter().all(is_ows) {
-            return Err(inner);
+            return Err(Error::BadRequest);
         }
         if !word.is_empty() {
             item(word, !last || done || !tail.is_empty())?;
@@ -581,8 +643,8 @@ struct Fields<'a> {
     /// The Content-Length value, and its digits without leading zeros (to compare duplicates).
     length: Option<(u64, &'a [u8])>,
     te_seen: bool,
-    /// Transfer codings listed so far (each one `chunked`: anything else already failed).
-    codings: u32,
+    /// The transfer codings of the complete Transfer-Encoding lines so far.
+    codings: Codings,
     close: bool,
     keep_alive: bool,
 }
@@ -595,7 +657,7 @@ impl<'a> Fields<'a> {
             hosts: 0,
             length: None,
             te_seen: false,
-            codings: 0,
+            codings: Codings { chunked: false, other: false },
             close: false,
             keep_alive: false,
         }
@@ -657,8 +719,17 @@ impl<'a> Fields<'a> {
         if self.te_seen && self.length.is_some() {
             return Err(Error::BadRequest);
         }
-        if self.te_seen && self.codings == 0 {
-            return Err(Error::NotImplemented);
+        if self.te_seen {
+            // RFC 9112 §6.3 ¶4: without chunked as the final coding (or without any coding)
+            // the length cannot be determined. A `chunked` is always the last coding here: one
+            // listed after it failed at once.
+            if !self.codings.chunked {
+                return Err(Error::BadRequest);
+            }
+            // RFC 9112 §6.1: a coding (or parameter) not understood is 501.
+            if self.codings.other {
+                return Err(Error::NotImplemented);
+            }
         }
         let framing = match (self.te_seen, self.length) {
             (true, _) => Framing::Chunked,
@@ -718,35 +789,112 @@ fn content_length<'a>(
     Ok(Some((value, significant)))
 }
 
-/// Transfer-Encoding: the codings of this field added to `prior` from earlier ones. Only one
-/// coding, `chunked` (any case), is implemented: any other, or a second one, is 501.
-fn transfer_codings(v: &[u8], done: bool, prior: u32) -> Result<u32, Error> {
-    const CHUNKED: &[u8] = b"chunked";
-    let mut count = prior;
-    list(v, done, Error::NotImplemented, &mut |word, complete| {
-        if count >= 1 {
-            return Err(Error::NotImplemented);
+/// What the Transfer-Encoding lines list, as far as the decision needs.
+#[derive(Clone, Copy)]
+struct Codings {
+    /// A coding named `chunked` is listed. Nothing may follow it: a coding after it is either
+    /// chunked again (RFC 9112 §7: at most once) or leaves chunked not final (§6.3 ¶4).
+    chunked: bool,
+    /// A coding other than a bare `chunked` is listed: another coding, or chunked with
+    /// parameters. mote implements none of these.
+    other: bool,
+}
+
+/// Where the walk over a Transfer-Encoding value is (RFC 9112 §7):
+/// `transfer-coding = token *( OWS ";" OWS transfer-parameter )`,
+/// `transfer-parameter = token BWS "=" BWS ( token / quoted-string )`, in a list (RFC 9110
+/// §5.6.1) whose empty elements are skipped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Te {
+    /// Before a coding: OWS and commas.
+    Start,
+    /// Inside a coding name, which began at the index held.
+    Name(usize),
+    /// After a coding name or a parameter: OWS, then ';' or ','.
+    After,
+    /// After ';': OWS, then a parameter name.
+    Param,
+    ParamName,
+    /// After a parameter name: BWS, then '='.
+    Equals,
+    /// After '=': BWS, then a token or a quoted string.
+    Value,
+    ValueToken,
+    Quoted,
+    /// After a backslash inside a quoted string.
+    Escape,
+}
+
+/// qdtext (RFC 9110 §5.6.4): HTAB, SP, VCHAR except '"' and '\', obs-text.
+fn is_qdtext(b: u8) -> bool {
+    matches!(b, b'\t' | b' ' | 0x21 | 0x23..=0x5B | 0x5D..=0x7E | 0x80..=0xFF)
+}
+
+/// Adds the coding named `name` to `c`.
+fn add_coding(mut c: Codings, name: &[u8]) -> Codings {
+    if name.eq_ignore_ascii_case(b"chunked") {
+        c.chunked = true;
+    } else {
+        c.other = true;
+    }
+    c
+}
+
+/// Transfer-Encoding: walks one field value, adding its codings to `prior` (the lines before).
+/// Fails with 400 as soon as the value cannot be a list of transfer codings, or a coding begins
+/// after a `chunked`; what needs the whole head is left to [`Fields::finish`].
+fn transfer_codings(v: &[u8], done: bool, prior: Codings) -> Result<Codings, Error> {
+    let mut c = prior;
+    let mut state = Te::Start;
+    for (i, &b) in v.iter().enumerate() {
+        let tchar = is_tchar(b);
+        if let Te::Name(start) = state
+            && !tchar
+        {
+            c = add_coding(c, v.get(start..i).unwrap_or_default());
+            state = Te::After;
         }
-        let ok = if complete {
-            word.eq_ignore_ascii_case(CHUNKED)
-        } else {
-            CHUNKED.get(..word.len()).is_some_and(|c| c.eq_ignore_ascii_case(word))
+        let ows = b == b' ' || b == b'\t';
+        state = match state {
+            Te::Start if ows || b == b',' => Te::Start,
+            Te::Start if tchar && !c.chunked => Te::Name(i),
+            Te::Name(_) => state,
+            Te::After | Te::ValueToken if ows => Te::After,
+            Te::After | Te::ValueToken if b == b',' => Te::Start,
+            Te::After | Te::ValueToken if b == b';' => {
+                c.other = true;
+                Te::Param
+            }
+            Te::ValueToken if tchar => Te::ValueToken,
+            Te::Param if ows => Te::Param,
+            Te::Param | Te::ParamName if tchar => Te::ParamName,
+            Te::ParamName | Te::Equals if ows => Te::Equals,
+            Te::ParamName | Te::Equals if b == b'=' => Te::Value,
+            Te::Value if ows => Te::Value,
+            Te::Value if tchar => Te::ValueToken,
+            Te::Value if b == b'"' => Te::Quoted,
+            Te::Quoted if b == b'"' => Te::After,
+            Te::Quoted if b == b'\\' => Te::Escape,
+            Te::Quoted if is_qdtext(b) => Te::Quoted,
+            Te::Escape if ows || (0x21..=0x7E).contains(&b) || b >= 0x80 => Te::Quoted,
+            // Includes a coding that begins after a `chunked`.
+            _ => return Err(Error::BadRequest),
         };
-        if !ok {
-            return Err(Error::NotImplemented);
-        }
-        if complete {
-            count += 1;
-        }
-        Ok(())
-    })?;
-    Ok(count)
+    }
+    if !done {
+        return Ok(c);
+    }
+    match state {
+        Te::Start | Te::After | Te::ValueToken => Ok(c),
+        Te::Name(start) => Ok(add_coding(c, v.get(start..).unwrap_or_default())),
+        _ => Err(Error::BadRequest),
+    }
 }
 
 /// Connection: a list of tokens; returns whether it holds `close` and `keep-alive`.
 fn connection(v: &[u8], done: bool) -> Result<(bool, bool), Error> {
     let (mut close, mut keep_alive) = (false, false);
-    list(v, done, Error::BadRequest, &mut |word, complete| {
+    list(v, done, &mut |word, complete| {
         if !word.iter().all(|&b| is_tchar(b)) {
             return Err(Error::BadRequest);
         }
@@ -1203,8 +1351,14 @@ mod tests {
             (b"GET /?? HTTP/1.1\r\nHost: a\r\n\r\n", Get, b"/", b"?", Http11, Framing::None, true),
             (b"GET /%7Euser/a;b=c:d@e!$&'()*+,=?q=%20&r/s?t HTTP/1.1\r\nHost: xn--bcher-kva.example\r\n\r\n",
                 Get, b"/%7Euser/a;b=c:d@e!$&'()*+,=", b"q=%20&r/s?t", Http11, Framing::None, true),
-            (b"GET /{}|\\^`[]\"<> HTTP/1.1\r\nHost: a\r\n\r\n", Get, b"/{}|\\^`[]\"<>", b"", Http11,
+            (b"GET /%00%ff%FF/%2F%2f?%3F%3f=%25 HTTP/1.1\r\nHost: a\r\n\r\n", Get, b"/%00%ff%FF/%2F%2f",
+                b"%3F%3f=%25", Http11, Framing::None, true),
+            (b"GET //:@!$&'()*+,;=-._~AZaz09?/?:@!$&'()*+,;=-._~ HTTP/1.1\r\nHost: a\r\n\r\n", Get,
+                b"//:@!$&'()*+,;=-._~AZaz09", b"/?:@!$&'()*+,;=-._~", Http11, Framing::None, true),
+            (b"GET http://[v1.x]:80/%41?%42 HTTP/1.1\r\nHost: a\r\n\r\n", Get, b"/%41", b"%42", Http11,
                 Framing::None, true),
+            (b"GET hTtP://%41:/a HTTP/1.1\r\nHost: a\r\n\r\n", Get, b"/a", b"", Http11, Framing::None,
+                true),
             (b"HEAD /x HTTP/1.0\r\n\r\n", HeadM, b"/x", b"", Http10, Framing::None, false),
             (b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", Get, b"/", b"", Http10,
                 Framing::None, true),
@@ -1241,6 +1395,8 @@ mod tests {
                 Post, b"/", b"", Http11, Chunked, true),
             (b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nHost: a\r\n\r\n", Post, b"/", b"",
                 Http11, Chunked, true),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,\r\nTransfer-Encoding:\t,,chunked\t,\r\n\
+                Transfer-Encoding: \r\n\r\n", Post, b"/", b"", Http11, Chunked, true),
             (b"GET / HTTP/1.1\r\nHost: a\r\nX: \x80\xff\t\"(),/:;<=>?@[\\]{}~\r\n\r\n", Get, b"/",
                 b"", Http11, Framing::None, true),
             (b"GET / HTTP/1.1\r\n!#$%&'*+-.^_`|~09azAZ: v\r\nHost: a\r\n\r\n", Get, b"/", b"",
@@ -1368,25 +1524,59 @@ mod tests {
         (b"Content-Length: 10\r\nContent-Length: 1 ", b"\r\nHost: a\r\n\r\n", Error::BadRequest),
         (b"Content-Length: 0\r\nContent-Length: 01", b"\r\nHost: a\r\n\r\n", Error::BadRequest),
         (b"Content-Length: 5\r\nContent-Length: \r", b"\nHost: a\r\n\r\n", Error::BadRequest),
-        // Transfer-Encoding
-        (b"Transfer-Encoding: g", b"zip\r\nHost: a\r\n\r\n", Error::NotImplemented),
+        // Transfer-Encoding: what a single line proves at once.
         (b"Transfer-Encoding: chunked\r\nTransfer-Encoding: c", b"hunked\r\nHost: a\r\n\r\n",
+            Error::BadRequest),
+        (b"Transfer-Encoding: chunked\r\nTransfer-Encoding: , g", b"zip\r\nHost: a\r\n\r\n",
+            Error::BadRequest),
+        (b"Transfer-Encoding: chunked, c", b"hunked\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: chunked,g", b"zip\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: chunked;q=1 , g", b"zip\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: CHUNKED ,, x", b"\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: chunked;a=\"1,2\", x", b"\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: gzip, chunked, g", b"zip\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: chunked x", b"\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: gzip x", b", chunked\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: ;", b"chunked\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: \"", b"chunked\"\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: \x80", b"\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;=", b"1, chunked\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;;", b"a=1, chunked\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;a b", b"=1, chunked\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;a=,", b" chunked\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;a=b=", b", chunked\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;a=\"b\"c", b", chunked\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;a=\"\\\x7f", b"\", chunked\r\nHost: a\r\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;a\r", b"\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;a= \r", b"\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x; \r", b"\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;a=\"b,chunked\r", b"\n\r\n", Error::BadRequest),
+        (b"Transfer-Encoding: x;a=\"b\\\r", b"\n\r\n", Error::BadRequest),
+        // Transfer-Encoding: what only the whole head proves.
+        (b"Host: a\r\nTransfer-Encoding: gzip\r\n\r\n", b"", Error::BadRequest),
+        (b"Transfer-Encoding: identity\r\nHost: a\r\n\r\n", b"", Error::BadRequest),
+        (b"Host: a\r\nTransfer-Encoding: chunkedx\r\n\r\n", b"", Error::BadRequest),
+        (b"Host: a\r\nTransfer-Encoding: chunk\r\n\r\n", b"", Error::BadRequest),
+        (b"Host: a\r\nTransfer-Encoding: \r\n\r\n", b"", Error::BadRequest),
+        (b"Host: a\r\nTransfer-Encoding: ,\r\nTransfer-Encoding: \t\r\n\r\n", b"",
+            Error::BadRequest),
+        (b"Host: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", b"", Error::NotImplemented),
+        (b"Host: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", b"",
             Error::NotImplemented),
-        (b"Transfer-Encoding: chunked, c", b"hunked\r\nHost: a\r\n\r\n", Error::NotImplemented),
-        (b"Transfer-Encoding: chunked,g", b"zip\r\nHost: a\r\n\r\n", Error::NotImplemented),
-        (b"Transfer-Encoding: chunkedx", b"\r\nHost: a\r\n\r\n", Error::NotImplemented),
-        (b"Transfer-Encoding: chunked x", b"\r\nHost: a\r\n\r\n", Error::NotImplemented),
-        (b"Transfer-Encoding: chunked;", b"q=1\r\nHost: a\r\n\r\n", Error::NotImplemented),
-        (b"Transfer-Encoding: chunk\r", b"\nHost: a\r\n\r\n", Error::NotImplemented),
-        (b"Transfer-Encoding: i", b"dentity\r\nHost: a\r\n\r\n", Error::NotImplemented),
-        (b"Host: a\r\nTransfer-Encoding: \r\n\r\n", b"", Error::NotImplemented),
-        (b"Host: a\r\nTransfer-Encoding: ,\r\n\r\n", b"", Error::NotImplemented),
+        (b"Host: a\r\nTransfer-Encoding: chunked;q=1\r\n\r\n", b"", Error::NotImplemented),
+        (b"Host: a\r\nTransfer-Encoding: chunked \t; q =\t\"\\\"\" \r\n\r\n", b"",
+            Error::NotImplemented),
+        (b"Host: a\r\nTransfer-Encoding: x;a=\"\\\"chunked\\\", y\", chunked\r\n\r\n", b"",
+            Error::NotImplemented),
+        (b"Host: a\r\nTransfer-Encoding: x;a=\"\x80\t,\";b=c, chunked\r\n\r\n", b"",
+            Error::NotImplemented),
         (b"Host: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n", b"",
             Error::BadRequest),
         (b"Content-Length: 2\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", b"",
             Error::BadRequest),
-        (b"Content-Length: 2\r\nTransfer-Encoding: g", b"zip\r\nHost: a\r\n\r\n",
-            Error::NotImplemented),
+        // Content-Length with Transfer-Encoding comes before the coding decision.
+        (b"Content-Length: 2\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", b"",
+            Error::BadRequest),
         // Connection
         (b"Connection: close x", b"\r\nHost: a\r\n\r\n", Error::BadRequest),
         (b"Connection: clo\"", b"se\"\r\nHost: a\r\n\r\n", Error::BadRequest),
@@ -1424,6 +1614,80 @@ mod tests {
         (b"Host: a\r\nHost: a\r\n\r\n", b"", Error::BadRequest),
         (b"Host: a\r\nhost: b\r\nX: y\r\n\r\n", b"", Error::BadRequest),
     ];
+
+    /// Targets refused for their bytes (RFC 9112 §3.2, RFC 3986 §2.1, §3.3-§3.4): (prefix that
+    /// proves the error, rest). Each is 400.
+    const TARGET_CASES: &[(&[u8], &[u8])] = &[
+        (b"GET /a\"", b"b HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /a<", b"b> HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET />", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /a\\", b"b HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /^", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /`", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /{", b"} HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /a|", b"b HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /}", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /[", b"::1] HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /a]", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /?q=[", b"] HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /?q=\"", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /?#", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /\x01", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /\x1f", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /\xff", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa^", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /aaaaaaaaaaaaaaaa?bbbbbbbbbbbbbbbbbbbbbbbbbbbbb{", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        // pct-encoding
+        (b"GET /%z", b"z HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /%4G", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /%G", b"4 HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /%%", b"41 HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /%4%", b"41 HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /%41%/", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /a% ", b"HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /a%4 ", b"HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /?%\r", b"\n HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /%\"", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /?a=%e\xcc", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%0?", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        // absolute-form: path and query follow the same rule; brackets only in the authority.
+        (b"GET http://a/[", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://a?]", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://a/b\"", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://a/%z", b"z HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://a?%4 ", b"HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://a% ", b"HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://[::1]/[", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://[::1]]", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://[::1][", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://a[", b"::1] HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://a^", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://a{", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http://[::1\"", b"] HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET http:/[", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET HTTPS://a/x|", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"OPTIONS *\"", b" HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"OPTIONS *%", b"41 HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ];
+
+    #[test]
+    fn refused_targets() {
+        for &(prefix, rest) in TARGET_CASES {
+            check_error(&[prefix, rest].concat(), prefix.len(), Error::BadRequest, &LIMITS);
+        }
+        // Every byte outside the target alphabet, at the start of a path, in a path, in a query
+        // and in an absolute-form path, is refused as soon as it arrives; every byte inside it
+        // is a valid prefix.
+        for b in 0..=255u8 {
+            let allowed = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b);
+            for head in [&b"GET /"[..], b"GET /abcdefghijklmnopqrstuvwxyz", b"GET /a?b", b"GET http://a/b"] {
+                let buf = [head, &[b]].concat();
+                let got = parse(&buf, &LIMITS);
+                let want = if allowed || b == b' ' { Head::Partial } else { Head::Error(Error::BadRequest) };
+                assert_eq!(got, want, "{:?}", show(&buf));
+            }
+        }
+    }
 
     #[test]
     fn malformed_request_lines() {
@@ -1470,6 +1734,16 @@ mod tests {
         check_error(b"GET /23456789abcd\x00 HTTP/1.1\r\n\r\n", 4 + 13, Error::UriTooLong, &small);
         // A bad byte right after max_target good ones is a 400.
         check_error(b"GET /23456789abc\x00 HTTP/1.1\r\n\r\n", 4 + 13, Error::BadRequest, &small);
+        check_error(b"GET /23456789abc\" HTTP/1.1\r\n\r\n", 4 + 13, Error::BadRequest, &small);
+        // A bad pct-encoding is judged on the bytes within the limit too.
+        check_error(b"GET /234567890%zz HTTP/1.1\r\n\r\n", 4 + 12, Error::BadRequest, &small);
+        check_error(b"GET /2345678901%zz HTTP/1.1\r\n\r\n", 4 + 13, Error::UriTooLong, &small);
+        check_error(b"GET /234567890%4z HTTP/1.1\r\n\r\n", 4 + 13, Error::UriTooLong, &small);
+        check_valid(b"GET /23456789%4a HTTP/1.1\r\nHost: a\r\n\r\n", &small);
+        // The brackets of an IP-literal count as target bytes.
+        let literal = Limits { max_target: 13, ..LIMITS };
+        check_valid(b"GET http://[::1]/ HTTP/1.1\r\nHost: a\r\n\r\n", &literal);
+        check_error(b"GET http://[::1]/x HTTP/1.1\r\n\r\n", 4 + 14, Error::UriTooLong, &literal);
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub fn detect() -> Scanner {
 const TCHAR: u8 = 1;
 /// Class bit: field-value byte (RFC 9110 §5.5): HTAB, SP, VCHAR, obs-text.
 const VALUE: u8 = 2;
-/// Class bit: request-target byte as the parser accepts it: VCHAR except '#'.
+/// Class bit: request-target byte (RFC 9112 §3.2, RFC 3986 §3.3-§3.4): unreserved, sub-delims,
+/// ':', '@', '/', '?' and '%' (which must start a pct-encoded triplet: the parser checks that).
 const TARGET: u8 = 4;
 
 const fn class_of(b: u8) -> u8 {
@@ -42,7 +43,11 @@ const fn class_of(b: u8) -> u8 {
     if matches!(b, b'\t' | 0x20..=0x7E | 0x80..=0xFF) {
         c |= VALUE;
     }
-    if matches!(b, 0x21..=0x7E) && b != b'#' {
+    let target = matches!(b,
+        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~'
+        | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+        | b':' | b'@' | b'/' | b'?' | b'%');
+    if target {
         c |= TARGET;
     }
     c
@@ -78,7 +83,8 @@ pub fn is_value_byte(b: u8) -> bool {
     class(b) & VALUE != 0
 }
 
-/// True for a byte the parser accepts inside a request target: VCHAR except '#'.
+/// True for a byte that may appear in an origin-form target or in the path and query of an
+/// absolute-form one: unreserved / sub-delims / ":" / "@" / "/" / "?" / "%".
 #[inline]
 pub fn is_target_byte(b: u8) -> bool {
     class(b) & TARGET != 0
@@ -119,8 +125,9 @@ impl Scanner {
         }
     }
 
-    /// First index `>= from` whose byte is outside 0x21..=0x7E or is '#', so the parser sees a
-    /// SP, CR, '#', control, DEL or non-ASCII byte and stops there.
+    /// First index `>= from` whose byte is not a target byte ([`is_target_byte`]), so the parser
+    /// stops at a SP, a CR, a control, DEL, a non-ASCII byte, or one of
+    /// `"` `#` `<` `>` `[` `\` `]` `^` `` ` `` `{` `|` `}`.
     pub fn target_end(self, buf: &[u8], from: usize) -> usize {
         match self {
             Scanner::Scalar => scalar_end(buf, from, TARGET),
@@ -173,7 +180,11 @@ mod tests {
         b == b'\t' || b == b' ' || b.is_ascii_graphic() || b >= 0x80
     }
     fn ref_target(b: u8) -> bool {
-        b.is_ascii_graphic() && b != b'#'
+        // pchar (RFC 3986 §3.3) without its pct-encoded triplet, plus '%' itself, and '/' and
+        // '?' (path separators and query, §3.3-§3.4).
+        let unreserved = b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+        let sub_delim = b"!$&'()*+,;=".contains(&b);
+        unreserved || sub_delim || b":@/?%".contains(&b)
     }
 
     type Method = fn(Scanner, &[u8], usize) -> usize;
@@ -209,7 +220,13 @@ mod tests {
         // Spot checks that pin the reference itself.
         assert!(!ref_tchar(b'"') && !ref_tchar(b':') && !ref_tchar(b'}') && ref_tchar(b'~'));
         assert!(!ref_value(0x7F) && !ref_value(0) && !ref_value(b'\r') && ref_value(0xFF));
-        assert!(!ref_target(b'#') && !ref_target(b' ') && ref_target(b'?'));
+        assert!(!ref_target(b'#') && !ref_target(b' ') && ref_target(b'?') && ref_target(b'%'));
+        // The VCHARs RFC 3986 leaves out of path and query.
+        let refused = b"\"#<>[\\]^`{|}";
+        for b in 0..=255u8 {
+            let want = (0x21..0x7F).contains(&b) && !refused.contains(&b);
+            assert_eq!(ref_target(b), want, "target {b:#04x}");
+        }
     }
 
     #[test]
@@ -248,9 +265,10 @@ mod tests {
     fn random_buffers_both_paths_agree() {
         // Byte pools: mostly in-class bytes with occasional stops of each kind, so runs of
         // various lengths cross window boundaries.
-        let pools: [&[u8]; 5] = [
+        let pools: [&[u8]; 6] = [
             b"abcXYZ019-._~!#$%&'*+^`|",
             b" \t/?:;=\"(),@[]{}\\<>",
+            b"/?%:@!$&'()*+,;=-._~aZ09",
             b"\r\n\x00\x01\x1f\x7f",
             b"\x80\xff\xc3\xa9",
             b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa~~~",

@@ -51,14 +51,19 @@ pub(super) const FIELD_VALUE: Ranges = Ranges {
     len: 6,
 };
 
-/// Request-target bytes: VCHAR without '#': exact.
+/// Request-target bytes (unreserved, sub-delims, ':', '@', '/', '?', '%'): exact.
 pub(super) const TARGET: Ranges = Ranges {
     bytes: [
-        0x21, 0x22, // '!' '"'
-        0x24, 0x7E, // '$' through '~' ('#' = 0x23 left out)
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // unused (len = 4)
+        0x21, 0x21, // '!'
+        0x24, 0x3B, // '$' '%' '&' '\'' '(' ')' '*' '+' ',' '-' '.' '/' DIGIT ':' ';'
+        0x3D, 0x3D, // '='
+        0x3F, 0x5A, // '?' '@' upper-case ALPHA
+        0x5F, 0x5F, // '_'
+        0x61, 0x7A, // lower-case ALPHA
+        0x7E, 0x7E, // '~'
+        0, 0, // unused (len = 14)
     ],
-    len: 4,
+    len: 14,
 };
 
 /// A subset of tchar (RFC 9110 §5.6.2) that fits in eight ranges: tchar needs nine, so '~' is
@@ -135,8 +140,11 @@ mod tests {
             let got = skip(proof, &buf, 0, &FIELD_VALUE);
             let want = if stop < 32 { stop } else { 32 };
             assert_eq!(got, want, "CR at {stop}");
-            // '#' stops the target set, '~' the token subset, '\x7f' the value set.
-            for (byte, set) in [(b'#', &TARGET), (b'~', &TOKEN_SUBSET), (0x7f, &FIELD_VALUE)] {
+            // '#' and the other bytes between the target ranges stop the target set, '~' the
+            // token subset, '\x7f' the value set.
+            let mut stops = vec![(b'~', &TOKEN_SUBSET), (0x7f, &FIELD_VALUE)];
+            stops.extend(b"\"#<>[\\]^`{|}\x20\x7f\x80".iter().map(|&b| (b, &TARGET)));
+            for (byte, set) in stops {
                 buf[stop] = byte;
                 assert_eq!(skip(proof, &buf, 0, set), want, "{byte:#04x} at {stop}");
             }

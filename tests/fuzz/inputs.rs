@@ -9,8 +9,9 @@ const HEX: &[u8] = b"0123456789abcdefABCDEF";
 const TCHAR: &[u8] = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /// pchar without pct-encoded: unreserved / sub-delims / ":" / "@".
 const PCHAR: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@";
-/// VCHAR outside RFC 3986 that mote's relaxed target rule admits.
-const RELAXED: &[u8] = b"\"<>\\^`{|}[]%";
+/// Bytes a path or query may not hold (RFC 3986 §3.3-§3.4): the VCHARs outside pchar, '/' and
+/// '?', a lone '%', and some controls and non-ASCII bytes.
+const FORBIDDEN: &[u8] = b"\"<>\\^`{|}[]#%%%\x7f\x00\x01\t\x1f\x80\xc3\xff";
 /// Bytes that matter to the grammar, for insertions.
 const SPECIAL: &[u8] = b"\r\n\x00 \t:\x7f\x80\xff,;=\"#?/@[]%\\\x0b\x01\x1f~";
 const REG_NAME: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+;=";
@@ -29,7 +30,7 @@ fn from_pool(rng: &mut Rng, pool: &[u8], n: usize) -> Vec<u8> {
 
 /// Optional whitespace: mostly none or one SP, sometimes runs of SP/HTAB.
 fn ows(rng: &mut Rng) -> &'static [u8] {
-    *rng.pick(&[&b""[..], b"", b"", b" ", b" ", b"\t", b"  ", b" \t ", b"\t\t"])
+    rng.pick_bytes(&[b"", b"", b"", b" ", b" ", b"\t", b"  ", b" \t ", b"\t\t"])
 }
 
 fn pct(rng: &mut Rng, out: &mut Vec<u8>) {
@@ -134,15 +135,34 @@ pub fn host_any(rng: &mut Rng) -> Vec<u8> {
 
 // ---- Targets -------------------------------------------------------------------------------
 
-fn path_bytes(rng: &mut Rng, out: &mut Vec<u8>, relaxed: bool) {
+/// Something a target may not hold: a forbidden byte, or a '%' without its two HEXDIG.
+fn forbidden(rng: &mut Rng, out: &mut Vec<u8>) {
+    match rng.below(4) {
+        0 => {
+            out.push(b'%');
+            if rng.chance(1, 2) {
+                out.push(*rng.pick(HEX));
+            }
+            out.push(*rng.pick(b"gGzZ%/?\"#~.-_ "));
+        }
+        _ => out.push(*rng.pick(FORBIDDEN)),
+    }
+}
+
+/// One path or query byte (or pct-encoded triplet); with `wild`, now and then a forbidden one.
+fn target_byte(rng: &mut Rng, out: &mut Vec<u8>, wild: bool) {
+    match rng.below(24) {
+        0 | 1 => pct(rng, out),
+        2 if wild => forbidden(rng, out),
+        _ => out.push(*rng.pick(PCHAR)),
+    }
+}
+
+fn path_bytes(rng: &mut Rng, out: &mut Vec<u8>, wild: bool) {
     for _ in 0..rng.len(6) {
         out.push(b'/');
         for _ in 0..rng.len(12) {
-            match rng.below(20) {
-                0 => pct(rng, out),
-                1 if relaxed => out.push(*rng.pick(RELAXED)),
-                _ => out.push(*rng.pick(PCHAR)),
-            }
+            target_byte(rng, out, wild);
         }
     }
     if out.is_empty() || rng.chance(1, 6) {
@@ -150,23 +170,28 @@ fn path_bytes(rng: &mut Rng, out: &mut Vec<u8>, relaxed: bool) {
     }
 }
 
-fn query_bytes(rng: &mut Rng, out: &mut Vec<u8>, relaxed: bool) {
+fn query_bytes(rng: &mut Rng, out: &mut Vec<u8>, wild: bool) {
     out.push(b'?');
     for _ in 0..rng.len(30) {
-        match rng.below(24) {
-            0 => pct(rng, out),
-            1 => out.push(b'/'),
-            2 => out.push(b'?'),
-            3 if relaxed => out.push(*rng.pick(RELAXED)),
-            4 => out.push(b'='),
-            5 => out.push(b'&'),
-            _ => out.push(*rng.pick(PCHAR)),
+        match rng.below(10) {
+            0 => out.push(b'/'),
+            1 => out.push(b'?'),
+            2 => out.push(b'='),
+            3 => out.push(b'&'),
+            _ => target_byte(rng, out, wild),
+        }
+    }
+    if wild && rng.chance(1, 20) {
+        // A '%' or '%' HEXDIG cut short by the end of the target.
+        out.push(b'%');
+        if rng.chance(1, 2) {
+            out.push(*rng.pick(HEX));
         }
     }
 }
 
 pub fn target(rng: &mut Rng, method: &[u8]) -> Vec<u8> {
-    let relaxed = rng.chance(1, 8);
+    let wild = rng.chance(1, 4);
     let mut t = Vec::new();
     match rng.below(40) {
         0 => return b"*".to_vec(),
@@ -180,7 +205,7 @@ pub fn target(rng: &mut Rng, method: &[u8]) -> Vec<u8> {
             }
             t.extend_from_slice(&host_any(rng));
             if rng.chance(3, 4) {
-                path_bytes(rng, &mut t, relaxed);
+                path_bytes(rng, &mut t, wild);
             }
         }
         7 => {
@@ -188,15 +213,16 @@ pub fn target(rng: &mut Rng, method: &[u8]) -> Vec<u8> {
             t = from_pool(rng, PCHAR, n);
         }
         8 => {
-            let odd: [&[u8]; 9] = [b"/a#frag", "/caf\u{e9}".as_bytes(), b"/\x80", b"/a%zz", b"//", b"/?",
-                b"/??#", b"a:443", b"example.com:80"];
-            let s: &[u8] = *rng.pick(&odd[..]);
+            let odd: [&[u8]; 15] = [b"/a#frag", "/caf\u{e9}".as_bytes(), b"/\x80", b"/a%zz", b"//", b"/?",
+                b"/??#", b"a:443", b"example.com:80", b"/%", b"/a%4", b"/%4g", b"/[::1]", b"http://a/[b]",
+                b"http://[::1]]/"];
+            let s = rng.pick_bytes(&odd);
             t.extend_from_slice(s);
         }
-        _ => path_bytes(rng, &mut t, relaxed),
+        _ => path_bytes(rng, &mut t, wild),
     }
     if rng.chance(1, 3) {
-        query_bytes(rng, &mut t, relaxed);
+        query_bytes(rng, &mut t, wild);
     }
     if rng.chance(1, 50) {
         // Long targets, to reach the target limit and cross many scanner windows.
@@ -206,9 +232,8 @@ pub fn target(rng: &mut Rng, method: &[u8]) -> Vec<u8> {
     t
 }
 
-/// A target mote should accept for `method` (path and query bytes within its rule).
+/// A target mote should accept for `method` (path and query by RFC 3986).
 pub fn clean_target(rng: &mut Rng, method: &[u8]) -> Vec<u8> {
-    let relaxed = rng.chance(1, 8);
     let mut t = Vec::new();
     match rng.below(12) {
         0 if method == b"OPTIONS" => return b"*".to_vec(),
@@ -217,13 +242,13 @@ pub fn clean_target(rng: &mut Rng, method: &[u8]) -> Vec<u8> {
             t.extend_from_slice(scheme);
             t.extend_from_slice(&host_valid(rng));
             if rng.chance(3, 4) {
-                path_bytes(rng, &mut t, relaxed);
+                path_bytes(rng, &mut t, false);
             }
         }
-        _ => path_bytes(rng, &mut t, relaxed),
+        _ => path_bytes(rng, &mut t, false),
     }
     if rng.chance(1, 3) {
-        query_bytes(rng, &mut t, relaxed);
+        query_bytes(rng, &mut t, false);
     }
     t
 }
@@ -249,7 +274,7 @@ pub fn method(rng: &mut Rng) -> Vec<u8> {
 
 fn version(rng: &mut Rng) -> &'static [u8] {
     match rng.below(40) {
-        0 => *rng.pick(&[&b"HTTP/2.0"[..], b"HTTP/1.2", b"HTTP/0.9", b"HTTP/1.", b"http/1.1", b"HTTP/1.10"]),
+        0 => rng.pick_bytes(&[b"HTTP/2.0", b"HTTP/1.2", b"HTTP/0.9", b"HTTP/1.", b"http/1.1", b"HTTP/1.10"]),
         1..=8 => b"HTTP/1.0",
         _ => b"HTTP/1.1",
     }
@@ -279,11 +304,50 @@ fn content_length(rng: &mut Rng) -> Vec<u8> {
     }
 }
 
+/// A transfer-parameter: `token BWS "=" BWS ( token / quoted-string )`, sometimes broken.
+fn transfer_parameter(rng: &mut Rng, out: &mut Vec<u8>) {
+    out.extend_from_slice(ows(rng));
+    out.push(b';');
+    out.extend_from_slice(ows(rng));
+    let n = rng.range(1, 4);
+    push_from(out, rng, TCHAR, n);
+    out.extend_from_slice(bws(rng));
+    out.push(b'=');
+    out.extend_from_slice(bws(rng));
+    if rng.chance(1, 2) {
+        quoted_string(rng, out);
+    } else {
+        let n = rng.range(1, 4);
+        push_from(out, rng, TCHAR, n);
+    }
+    if rng.chance(1, 30) {
+        out.truncate(out.len() - rng.range(1, 3).min(out.len()));
+    }
+}
+
 fn transfer_encoding(rng: &mut Rng) -> Vec<u8> {
-    rng.pick(&[&b"chunked"[..], b"chunked", b"chunked", b"Chunked", b"CHUNKED", b" , chunked ,",
-        b"chunked,", b", chunked", b"gzip, chunked", b"chunked, gzip", b"gzip", b"chunked, chunked",
-        b"", b",", b"chunked;q=1", b"identity", b"chunked x", b"chunk", b"chunkedx"])
-        .to_vec()
+    if rng.chance(2, 3) {
+        return rng.pick(&[&b"chunked"[..], b"chunked", b"chunked", b"Chunked", b"CHUNKED", b" , chunked ,",
+            b"chunked,", b", chunked", b"gzip, chunked", b"chunked, gzip", b"gzip", b"chunked, chunked",
+            b"", b",", b"chunked;q=1", b"identity", b"chunked x", b"chunk", b"chunkedx", b"gzip;q=\"a,b\", chunked",
+            b"x;p=\",chunked,\", chunked", b"chunked ; a = b", b"gzip x, chunked", b";chunked", b"\"chunked\""])
+            .to_vec();
+    }
+    // A list of codings, each sometimes with parameters.
+    let mut v = Vec::new();
+    for i in 0..rng.range(1, 3) {
+        if i > 0 {
+            v.extend_from_slice(ows(rng));
+            v.push(b',');
+            v.extend_from_slice(ows(rng));
+        }
+        let name = *rng.pick(&[&b"chunked"[..], b"chunked", b"gzip", b"deflate", b"identity", b"x-y", b"CHUNKED"]);
+        v.extend_from_slice(name);
+        if rng.chance(1, 4) {
+            transfer_parameter(rng, &mut v);
+        }
+    }
+    v
 }
 
 fn connection(rng: &mut Rng) -> Vec<u8> {
@@ -399,11 +463,11 @@ pub fn request(rng: &mut Rng, clean: bool) -> Vec<u8> {
             field(&mut l, &name, &value, rng);
             lines.push(l);
         }
-        if let Ok(n) = std::str::from_utf8(&cl).unwrap_or("x").trim().parse::<usize>() {
-            if n < 300 {
-                let n = if rng.chance(1, 10) { rng.below(n + 1) } else { n };
-                body = from_pool(rng, b"abc\r\n\x00\xff", n);
-            }
+        if let Ok(n) = std::str::from_utf8(&cl).unwrap_or("x").trim().parse::<usize>()
+            && n < 300
+        {
+            let n = if rng.chance(1, 10) { rng.below(n + 1) } else { n };
+            body = from_pool(rng, b"abc\r\n\x00\xff", n);
         }
     }
     let te = if clean { (3..6).contains(&framing) && !http10 } else { (3..6).contains(&framing) || rng.chance(1, 30) };
@@ -464,7 +528,7 @@ pub fn request(rng: &mut Rng, clean: bool) -> Vec<u8> {
 // ---- Chunked bodies ------------------------------------------------------------------------
 
 fn bws(rng: &mut Rng) -> &'static [u8] {
-    *rng.pick(&[&b""[..], b"", b"", b"", b" ", b"\t", b" \t "])
+    rng.pick_bytes(&[b"", b"", b"", b"", b" ", b"\t", b" \t "])
 }
 
 fn quoted_string(rng: &mut Rng, out: &mut Vec<u8>) {
@@ -505,9 +569,8 @@ fn chunk_ext(rng: &mut Rng, out: &mut Vec<u8>) {
 
 fn hex_size(rng: &mut Rng, size: u64) -> Vec<u8> {
     let mut s = Vec::new();
-    for _ in 0..if rng.chance(1, 6) { rng.len(20) } else { 0 } {
-        s.push(b'0');
-    }
+    let zeros = if rng.chance(1, 6) { rng.len(20) } else { 0 };
+    s.extend(std::iter::repeat_n(b'0', zeros));
     let digits = if rng.chance(1, 2) { format!("{size:x}") } else { format!("{size:X}") };
     s.extend_from_slice(digits.as_bytes());
     s
@@ -532,9 +595,8 @@ pub fn chunked_body(rng: &mut Rng) -> Vec<u8> {
         }
         out.extend_from_slice(b"\r\n");
     }
-    for _ in 0..rng.range(1, 3) {
-        out.push(b'0');
-    }
+    let zeros = rng.range(1, 3);
+    out.extend(std::iter::repeat_n(b'0', zeros));
     if rng.chance(1, 4) {
         chunk_ext(rng, &mut out);
     }

@@ -114,6 +114,17 @@ pub const EXCEPTIONS: &[Exception] = &[
         applies: |c| c.p.target.iter().any(|&b| b == b'#' || b >= 0x80),
     },
     Exception {
+        name: "target characters outside RFC 3986 path and query",
+        rfc: "RFC 9112 §3.2: origin-form = absolute-path [\"?\" query]; RFC 3986 §3.3-§3.4: path and \
+              query are pchar (unreserved / pct-encoded / sub-delims / \":\" / \"@\"), '/' and '?'; \
+              §2.1: '%' starts \"%\" HEXDIG HEXDIG; an invalid request-line gets 400 (RFC 9112 §3)",
+        codes: &[400],
+        applies: |c| {
+            rfc::target(&c.p.method, &c.p.target, false).is_none()
+                && rfc::target(&c.p.method, &c.p.target, true).is_some()
+        },
+    },
+    Exception {
         name: "target in no form served",
         rfc: "RFC 9112 §3.2 (origin-, absolute-, authority- (CONNECT only, §3.2.3) or asterisk-form \
               (OPTIONS only, §3.2.4)); RFC 9110 §4.2.1 (http(s) needs a non-empty host), §4.2.4 \
@@ -190,14 +201,24 @@ pub const EXCEPTIONS: &[Exception] = &[
         applies: |c| c.p.minor == 0 && !c.values("transfer-encoding").is_empty(),
     },
     Exception {
-        name: "Transfer-Encoding other than one chunked",
-        rfc: "RFC 9112 §6.1: an unimplemented coding SHOULD get 501; §6.3 ¶4: chunked not final \
-              MUST get 400; §7.1: chunked at most once",
-        codes: &[501, 400],
+        name: "Transfer-Encoding not ending in one chunked",
+        rfc: "RFC 9112 §6.3 ¶4: a final coding other than chunked MUST get 400 (the length cannot \
+              be determined); §7: chunked MUST NOT be applied more than once; a Transfer-Encoding \
+              that is not a list of transfer codings (§7) has no final coding either",
+        codes: &[400],
         applies: |c| {
             let te = c.values("transfer-encoding");
-            let codings: Vec<&[u8]> = te.iter().flat_map(|v| rfc::elements(v)).collect();
-            !te.is_empty() && !(codings.len() == 1 && codings[0].eq_ignore_ascii_case(b"chunked"))
+            !te.is_empty() && rfc::te_refusal(&te) == Some(400)
+        },
+    },
+    Exception {
+        name: "Transfer-Encoding with a coding not implemented before a final chunked",
+        rfc: "RFC 9112 §6.1: a transfer coding the server does not understand SHOULD get 501 (here \
+              another coding, or a parameter of chunked, which defines none)",
+        codes: &[501],
+        applies: |c| {
+            let te = c.values("transfer-encoding");
+            !te.is_empty() && rfc::te_refusal(&te) == Some(501)
         },
     },
     Exception {

@@ -37,9 +37,6 @@ pub struct Valid {
     pub head_len: usize,
     pub frame: Frame,
     pub keep_alive: bool,
-    /// The target is valid only under the relaxed character rule (any VCHAR but '#' in path
-    /// and query), not under RFC 3986's pchar grammar.
-    pub relaxed_target: bool,
 }
 
 // ---- Core rules (RFC 5234 Appendix B, RFC 9110 §5.6.2, RFC 3986 §2) -------------------------
@@ -108,7 +105,8 @@ fn pchars(s: &[u8], extra: &[u8]) -> bool {
     true
 }
 
-/// The relaxed rule mote documents for path and query bytes: VCHAR except '#'.
+/// Any VCHAR but '#': path and query bytes for the form-only reading of a target, which the
+/// oracle uses to tell a target in no served form from one with bad characters.
 fn relaxed_chars(s: &[u8]) -> bool {
     s.iter().all(|&b| vchar(b) && b != b'#')
 }
@@ -165,9 +163,10 @@ pub fn host_port(s: &[u8]) -> bool {
 /// The parts of a target: (path, query).
 pub type Parts = (Vec<u8>, Vec<u8>);
 
-/// Judges a request target for `method`. `relaxed` applies mote's documented byte rule to path
-/// and query instead of RFC 3986's. The authority is always judged by RFC 3986, without
-/// userinfo (RFC 9110 §4.2.4).
+/// Judges a request target for `method`: path = `*( pchar / "/" )`, query =
+/// `*( pchar / "/" / "?" )` (RFC 3986 §3.3-§3.4). With `relaxed`, path and query may hold any
+/// VCHAR but '#' instead (the form alone is judged). The authority is always judged by RFC 3986,
+/// without userinfo (RFC 9110 §4.2.4).
 pub fn target(method: &[u8], t: &[u8], relaxed: bool) -> Option<Parts> {
     let path_ok = |p: &[u8]| if relaxed { relaxed_chars(p) } else { pchars(p, b"/") };
     let query_ok = |q: &[u8]| if relaxed { relaxed_chars(q) } else { pchars(q, b"/?") };
@@ -241,6 +240,144 @@ pub fn elements(v: &[u8]) -> Vec<&[u8]> {
     v.split(|&b| b == b',').map(trim).filter(|e| !e.is_empty()).collect()
 }
 
+// ---- Transfer codings (RFC 9112 §6.1, §7) ------------------------------------------------------
+
+/// One transfer coding: its name and whether parameters follow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coding {
+    pub name: Vec<u8>,
+    pub params: bool,
+}
+
+/// A cursor over a field value, for the recursive-descent reading below.
+struct Cursor<'a> {
+    s: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.at).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        let hit = self.peek() == Some(b);
+        self.at += usize::from(hit);
+        hit
+    }
+
+    fn skip_ows(&mut self) {
+        while self.peek().is_some_and(ows) {
+            self.at += 1;
+        }
+    }
+
+    /// token = 1*tchar
+    fn token(&mut self) -> Option<&[u8]> {
+        let start = self.at;
+        while self.peek().is_some_and(tchar) {
+            self.at += 1;
+        }
+        (self.at > start).then(|| &self.s[start..self.at])
+    }
+
+    /// quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE (RFC 9110 §5.6.4)
+    fn quoted_string(&mut self) -> Option<()> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        loop {
+            let b = self.peek()?;
+            self.at += 1;
+            match b {
+                b'"' => return Some(()),
+                b'\\' => {
+                    let q = self.peek()?;
+                    if !(q == b'\t' || q == b' ' || vchar(q) || obs_text(q)) {
+                        return None;
+                    }
+                    self.at += 1;
+                }
+                b'\t' | b' ' | 0x21 | 0x23..=0x5B | 0x5D..=0x7E => {}
+                _ if obs_text(b) => {}
+                _ => return None,
+            }
+        }
+    }
+
+    /// transfer-coding = token *( OWS ";" OWS transfer-parameter ),
+    /// transfer-parameter = token BWS "=" BWS ( token / quoted-string )
+    fn transfer_coding(&mut self) -> Option<Coding> {
+        let name = self.token()?.to_vec();
+        let mut params = false;
+        loop {
+            let mark = self.at;
+            self.skip_ows();
+            if !self.eat(b';') {
+                self.at = mark;
+                return Some(Coding { name, params });
+            }
+            self.skip_ows();
+            self.token()?;
+            self.skip_ows();
+            if !self.eat(b'=') {
+                return None;
+            }
+            self.skip_ows();
+            if self.peek() == Some(b'"') {
+                self.quoted_string()?;
+            } else {
+                self.token()?;
+            }
+            params = true;
+        }
+    }
+}
+
+/// `#transfer-coding` (RFC 9110 §5.6.1: empty elements are allowed and skipped), or `None`
+/// when the value is not one.
+pub fn transfer_codings(v: &[u8]) -> Option<Vec<Coding>> {
+    let mut c = Cursor { s: v, at: 0 };
+    let mut out = Vec::new();
+    loop {
+        c.skip_ows();
+        match c.peek() {
+            None => return Some(out),
+            Some(b',') => c.at += 1,
+            Some(_) => {
+                out.push(c.transfer_coding()?);
+                c.skip_ows();
+                if c.peek().is_some() && !c.eat(b',') {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// What a request with these Transfer-Encoding values gets: `None` when its framing is the
+/// chunked coding alone; 400 when the list is malformed, empty, does not end in chunked (RFC
+/// 9112 §6.3 ¶4: the length cannot be determined) or applies chunked twice (§7); 501 when
+/// chunked is final but another coding, or a parameter of chunked, is not understood (§6.1).
+pub fn te_refusal(values: &[&[u8]]) -> Option<u16> {
+    let mut codings = Vec::new();
+    for v in values {
+        match transfer_codings(v) {
+            Some(mut list) => codings.append(&mut list),
+            None => return Some(400),
+        }
+    }
+    let is_chunked = |c: &Coding| c.name.eq_ignore_ascii_case(b"chunked");
+    let Some(last) = codings.last() else { return Some(400) };
+    if !is_chunked(last) || codings.iter().filter(|c| is_chunked(c)).count() > 1 {
+        return Some(400);
+    }
+    if codings.len() > 1 || last.params {
+        return Some(501);
+    }
+    None
+}
+
 // ---- The whole head ------------------------------------------------------------------------
 
 /// Splits off one line ending in CRLF at `p`: (line, index after the CRLF). A line holding a
@@ -286,10 +423,7 @@ pub fn judge(buf: &[u8], bounds: &Bounds) -> Result<Valid, &'static str> {
     if target_bytes.is_empty() {
         return Err("empty target");
     }
-    let (parts, relaxed_target) = match target(method, target_bytes, false) {
-        Some(parts) => (parts, false),
-        None => (target(method, target_bytes, true).ok_or("target")?, true),
-    };
+    let parts = target(method, target_bytes, false).ok_or("target")?;
     if target_bytes.len() > bounds.max_target {
         return Err("target too long");
     }
@@ -354,12 +488,12 @@ pub fn judge(buf: &[u8], bounds: &Bounds) -> Result<Valid, &'static str> {
     }
     // Transfer-Encoding (RFC 9112 §6.1): HTTP/1.1 only; chunked final and once (§7); mote
     // implements no other coding; not together with Content-Length.
-    let codings: Vec<&[u8]> = named("transfer-encoding").into_iter().flat_map(elements).collect();
-    let te = !named("transfer-encoding").is_empty();
+    let te_values = named("transfer-encoding");
+    let te = !te_values.is_empty();
     if te && minor == 0 {
         return Err("Transfer-Encoding in HTTP/1.0");
     }
-    if te && !(codings.len() == 1 && codings[0].eq_ignore_ascii_case(b"chunked")) {
+    if te && te_refusal(&te_values).is_some() {
         return Err("transfer coding");
     }
     if te && length.is_some() {
@@ -391,6 +525,5 @@ pub fn judge(buf: &[u8], bounds: &Bounds) -> Result<Valid, &'static str> {
         head_len,
         frame,
         keep_alive,
-        relaxed_target,
     })
 }
