@@ -11,8 +11,9 @@ use core::ptr::{NonNull, null_mut};
 use core::sync::atomic::{AtomicBool, Ordering};
 use linked_list_allocator::Heap;
 
-/// Bytes reserved for the heap. Reserved lazily: only pages the heap touches cost RAM.
-const HEAP_SIZE: usize = 4 << 20;
+/// Bytes reserved for the heap: room for the largest start-up (1024 workers of about 4.4 KiB
+/// each). Reserved lazily: only pages the heap touches cost RAM.
+const HEAP_SIZE: usize = 16 << 20;
 
 pub struct Allocator {
     locked: AtomicBool,

@@ -84,7 +84,7 @@ impl Arena {
         let raw = map_zeroed(slot_bytes)?;
         // SAFETY: mmap returns page-aligned memory, which satisfies Slot's alignment; the
         // mapping holds `capacity` Slots exactly; an all-zero Slot is a valid value (integers
-        // and a bool false); `raw` is consumed, so this is the only reference.
+        // and a bool false); `raw` is not used again, so this is the only reference.
         let slots = unsafe {
             core::slice::from_raw_parts_mut(raw.as_mut_ptr().cast::<Slot>(), capacity)
         };

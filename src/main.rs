@@ -8,7 +8,8 @@
 use core::arch::{asm, naked_asm};
 
 /// The entry point. The kernel starts us with `rsp` pointing at argc, followed by argv, envp and
-/// auxv, and `rsp` 16-byte aligned, but a `call` expects `rsp + 8` aligned: we realign.
+/// auxv. The SysV ABI wants `rsp` 16-byte aligned at every `call`; the kernel gives that, but we
+/// align anyway rather than rely on it.
 /// It must be asm because no Rust code may run before the stack is set up for calls.
 ///
 /// # Safety

@@ -62,7 +62,6 @@ pub const RLIMIT_NOFILE: usize = 7;
 pub const SIGINT: i32 = 2;
 pub const SIGPIPE: i32 = 13;
 pub const SIGTERM: i32 = 15;
-const SA_RESTORER: u64 = 0x0400_0000;
 const SIG_IGN: u64 = 1;
 const SIG_BLOCK: usize = 0;
 
@@ -240,12 +239,13 @@ pub fn exit_group(code: i32) -> ! {
     }
 }
 
-/// Ends the calling thread only.
-pub fn exit_thread(code: i32) -> ! {
+/// Ends the calling thread only. For threads made by `thread::spawn`, whose stacks and
+/// thread-id words are never freed.
+pub(crate) fn exit_thread(code: i32) -> ! {
     loop {
-        // SAFETY: exit takes no memory and does not return. The caller's stack stays mapped
-        // (it is never unmapped), so the kernel's CLONE_CHILD_CLEARTID write lands in memory
-        // that stays valid.
+        // SAFETY: exit takes no memory and does not return. The thread-id word the kernel clears
+        // on exit (CLONE_CHILD_CLEARTID) is leaked by `thread::spawn`, so that write lands in
+        // memory that stays valid; the stack is never unmapped either.
         let _ = unsafe { syscall!(Sysno::exit, code) };
     }
 }
@@ -300,7 +300,8 @@ pub fn raise_nofile_limit() -> Result<u64> {
 
 /// Ignores SIGPIPE for the whole process (sends also pass MSG_NOSIGNAL).
 pub fn ignore_sigpipe() -> Result<()> {
-    let act = KSigaction { handler: SIG_IGN, flags: SA_RESTORER, restorer: 0, mask: 0 };
+    // No SA_RESTORER: an ignored signal never runs a handler, so nothing returns through one.
+    let act = KSigaction { handler: SIG_IGN, flags: 0, restorer: 0, mask: 0 };
     // SAFETY: the kernel reads `act` (8-byte signal mask size) and writes no old action.
     unsafe { syscall!(Sysno::rt_sigaction, SIGPIPE, &act as *const KSigaction, 0usize, 8)? };
     Ok(())

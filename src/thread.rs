@@ -79,7 +79,7 @@ pub fn spawn(f: Box<dyn FnOnce() + Send>) -> Result<Thread, Errno> {
         | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
     let ret: isize;
     // SAFETY: clone(flags, stack, parent_tid, child_tid, tls). The child starts on `top`, a
-    // fresh stack nothing else uses, with every register but rax/rcx/r11 as the parent had them;
+    // fresh stack nothing else uses, with every register but rsp/rax/rcx/r11 as the parent had them;
     // it takes `arg` from r12 (callee-saved, preserved by syscall), zeroes rbp to end
     // backtraces, and calls `child` (which never returns) with rsp 16-byte aligned, as the ABI
     // wants at a call. Only the parent falls through to label 2 and on to Rust code. Both tid

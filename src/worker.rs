@@ -66,8 +66,9 @@ const STOPPED: u16 = 16;
 /// epoll reported the peer's close (or an error): read until recv says so, even after a short
 /// read, since no further edge will come.
 const HUNG_UP: u16 = 32;
-/// The last read filled its buffer: the socket may hold more, and no further edge will come for
-/// it, so read again once the buffered requests are answered.
+/// The socket may hold input we have not read: an input edge came, or the last read filled its
+/// buffer. No further edge will come for those bytes, so the connection reads until a read comes
+/// back short, even if it has to wait for output room first.
 const UNREAD: u16 = 64;
 
 /// Where the turn leaves the connection.
@@ -138,10 +139,17 @@ impl Worker {
                     token => {
                         if let Some(index) = self.arena.resolve(Token(token)) {
                             let events = ev.events();
-                            if events & (sys::EPOLLRDHUP | sys::EPOLLHUP | sys::EPOLLERR) != 0
-                                && let Some(slot) = self.arena.slot(index) {
+                            if let Some(slot) = self.arena.slot(index) {
+                                // An input edge means bytes arrived: remember it, since the turn
+                                // may have to wait for output room before it reads them, and no
+                                // further edge will come for those bytes.
+                                if events & sys::EPOLLIN != 0 {
+                                    slot.flags |= UNREAD;
+                                }
+                                if events & (sys::EPOLLRDHUP | sys::EPOLLHUP | sys::EPOLLERR) != 0 {
                                     slot.flags |= HUNG_UP;
                                 }
+                            }
                             if events & !sys::EPOLLOUT != 0 || self.has_output(index) {
                                 self.drive(index);
                             }
@@ -184,7 +192,7 @@ impl Worker {
             .is_some_and(|since| self.now.wrapping_sub(since) >= self.cfg.grace);
         for index in 0..self.arena.high_water() {
             let Some(slot) = self.arena.slot(index) else { continue };
-            let idle = slot.rlen == 0 && slot.wpos == slot.wlen;
+            let idle = idle(slot);
             let expired = deadline_passed(slot.deadline, self.now);
             if grace_over || (self.stopping_since.is_some() && idle) {
                 self.close(index);
@@ -339,11 +347,9 @@ impl Worker {
                 }
             }
         }
-        if self.stopping_since.is_some()
-            && let Some(slot) = self.arena.slot(index)
-                && slot.rlen == 0 && slot.wpos == slot.wlen {
-                    self.close(index);
-                }
+        if self.stopping_since.is_some() && self.arena.slot(index).is_some_and(|s| idle(s)) {
+            self.close(index);
+        }
     }
 
     /// One step of a connection's life: flush, read, answer, keep what is left.
@@ -491,6 +497,13 @@ impl Worker {
         }
         if slot.flags & (UNREAD | HUNG_UP) != 0 { Next::Again } else { Next::Wait }
     }
+}
+
+/// Whether a connection is between requests: nothing buffered, nothing to send, nothing known to
+/// be waiting in the socket. Only such a connection may be closed on stop without losing a
+/// request.
+fn idle(slot: &arena::Slot) -> bool {
+    slot.rlen == 0 && slot.wpos == slot.wlen && slot.flags & UNREAD == 0
 }
 
 /// Copies as much of `src` as fits to the start of `dst`; returns the bytes copied. (The callers
