@@ -41,12 +41,56 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 #[global_allocator]
 static ALLOCATOR: mote::alloc::Allocator = mote::alloc::Allocator::new();
 
-/// Copies `n` bytes forward with `rep movsb`, which cannot be turned back into a call to memcpy.
+/// Copies up to 32 bytes with a few unaligned loads, all done before any store, so the ranges
+/// may overlap. Returns false, copying nothing, for more. (`rep movsb` takes tens of cycles to
+/// start: too slow for the short copies that responses are made of.)
+///
+/// # Safety
+/// Both ranges valid for `n` bytes.
+#[inline(always)]
+unsafe fn copy_short(dst: *mut u8, src: *const u8, n: usize) -> bool {
+    // SAFETY: every load and store below lies within the first n bytes of its range (each pair
+    // covers [0, w) and [n - w, n) with w <= n), which the caller guarantees are valid. Loads of
+    // fixed-size integers compile to plain moves, never to calls.
+    unsafe {
+        if n > 32 {
+            return false;
+        } else if n >= 16 {
+            let a = src.cast::<u128>().read_unaligned();
+            let b = src.add(n - 16).cast::<u128>().read_unaligned();
+            dst.cast::<u128>().write_unaligned(a);
+            dst.add(n - 16).cast::<u128>().write_unaligned(b);
+        } else if n >= 8 {
+            let a = src.cast::<u64>().read_unaligned();
+            let b = src.add(n - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(a);
+            dst.add(n - 8).cast::<u64>().write_unaligned(b);
+        } else if n >= 4 {
+            let a = src.cast::<u32>().read_unaligned();
+            let b = src.add(n - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(a);
+            dst.add(n - 4).cast::<u32>().write_unaligned(b);
+        } else if n > 0 {
+            let (a, b, c) = (*src, *src.add(n / 2), *src.add(n - 1));
+            *dst = a;
+            *dst.add(n / 2) = b;
+            *dst.add(n - 1) = c;
+        }
+    }
+    true
+}
+
+/// Copies `n` bytes: short copies by [`copy_short`], long ones forward with `rep movsb`; neither
+/// can be turned back into a call to memcpy.
 ///
 /// # Safety
 /// As C's memcpy: both ranges valid for `n` bytes and not overlapping.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: the caller guarantees both ranges are valid for n bytes.
+    if unsafe { copy_short(dst, src, n) } {
+        return dst;
+    }
     // SAFETY: the caller guarantees both ranges are valid for n bytes; rep movsb copies exactly
     // n bytes forward (the direction flag is clear by the ABI).
     unsafe {
@@ -62,6 +106,10 @@ pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut 
 /// As C's memmove: both ranges valid for `n` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: the caller guarantees both ranges are valid for n bytes; copy_short allows overlap.
+    if unsafe { copy_short(dst, src, n) } {
+        return dst;
+    }
     if (dst as usize).wrapping_sub(src as usize) >= n {
         // dst is below src, or past its end: a forward copy never reads a byte it wrote.
         // SAFETY: the caller guarantees both ranges are valid for n bytes.

@@ -216,13 +216,17 @@ fn head<'a>(buf: &'a [u8], scan: Scanner, limits: &Limits) -> Step<Request<'a>> 
     let target_end = find_target_end(scan, buf, target_start);
     let target = buf.get(target_start..target_end).unwrap_or_default();
     // The form is judged on the bytes up to the limit, so a malformed start is a 400 even when
-    // the target goes on past the limit.
-    let within = target.get(..limits.max_target).unwrap_or(target);
-    if target_form(method, within, false).is_none() {
-        return Err(BAD);
-    }
-    if target.len() > limits.max_target {
-        return Err(Stop::Fail(Error::UriTooLong));
+    // the target goes on past the limit. A whole target within the limit (the usual case) is
+    // judged once, complete.
+    let whole = buf.get(target_end) == Some(&b' ') && target.len() <= limits.max_target;
+    if !whole {
+        let within = target.get(..limits.max_target).unwrap_or(target);
+        if target_form(method, within, false).is_none() {
+            return Err(BAD);
+        }
+        if target.len() > limits.max_target {
+            return Err(Stop::Fail(Error::UriTooLong));
+        }
     }
     match buf.get(target_end) {
         None => return Err(Stop::Partial),
@@ -432,13 +436,27 @@ fn host_port(s: &[u8], complete: bool) -> bool {
     }
 }
 
+/// Byte classes of a host name, one table lookup each (a Host field is read per request).
+const UNRESERVED: u8 = 1;
 /// sub-delims without ',' (a comma would make a Host value look like a list).
-fn is_host_sub_delim(b: u8) -> bool {
-    b"!$&'()*+;=".contains(&b)
-}
+const HOST_SUB_DELIM: u8 = 2;
+static HOST_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+            t[b] = UNRESERVED;
+        } else if matches!(c, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b';' | b'=') {
+            t[b] = HOST_SUB_DELIM;
+        }
+        b += 1;
+    }
+    t
+};
 
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~".contains(&b)
+    HOST_CLASS[usize::from(b)] == UNRESERVED
 }
 
 /// `*( unreserved / pct-encoded / sub-delims )` without ','.
@@ -454,7 +472,7 @@ fn reg_name(s: &[u8], complete: bool) -> bool {
                 }
             }
             i += 3;
-        } else if is_unreserved(b) || is_host_sub_delim(b) {
+        } else if HOST_CLASS[usize::from(b)] != 0 {
             i += 1;
         } else {
             return false;

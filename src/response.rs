@@ -53,6 +53,24 @@ pub fn reason(status: u16) -> &'static [u8] {
     }
 }
 
+/// The status line of a status code, CRLF included.
+fn status_line(status: u16) -> &'static [u8] {
+    match status {
+        200 => b"HTTP/1.1 200 OK\r\n",
+        400 => b"HTTP/1.1 400 Bad Request\r\n",
+        404 => b"HTTP/1.1 404 Not Found\r\n",
+        405 => b"HTTP/1.1 405 Method Not Allowed\r\n",
+        408 => b"HTTP/1.1 408 Request Timeout\r\n",
+        413 => b"HTTP/1.1 413 Content Too Large\r\n",
+        414 => b"HTTP/1.1 414 URI Too Long\r\n",
+        431 => b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
+        501 => b"HTTP/1.1 501 Not Implemented\r\n",
+        503 => b"HTTP/1.1 503 Service Unavailable\r\n",
+        505 => b"HTTP/1.1 505 HTTP Version Not Supported\r\n",
+        _ => b"HTTP/1.1 500 Internal Server Error\r\n",
+    }
+}
+
 /// A bounded writer over a byte buffer.
 struct Cursor<'a> {
     buf: &'a mut [u8],
@@ -84,18 +102,13 @@ pub fn write(out: &mut [u8], date: &[u8; date::LEN], reply: &Reply) -> Option<us
         Body::Reason => reason(reply.status),
     };
     let newline: &[u8] = if reply.body == Body::Reason { b"\n" } else { b"" };
-    let mut status = [0u8; 3];
-    num::write_u64(&mut status, u64::from(reply.status));
     let mut length = [0u8; 20];
     let length_len = num::write_u64(&mut length, (body.len() + newline.len()) as u64);
     let length = length.get(..length_len)?;
 
     let mut c = Cursor { buf: out, len: 0, overflow: false };
-    c.put(b"HTTP/1.1 ");
-    c.put(&status);
-    c.put(b" ");
-    c.put(reason(reply.status));
-    c.put(b"\r\nServer: mote\r\nDate: ");
+    c.put(status_line(reply.status));
+    c.put(b"Server: mote\r\nDate: ");
     c.put(date);
     c.put(b"\r\nContent-Type: text/plain\r\nContent-Length: ");
     c.put(length);
@@ -165,6 +178,14 @@ mod tests {
                 let mut out = [0u8; MAX_LEN];
                 assert!(write(&mut out, DATE, &r).is_some(), "{status} {body:?}");
             }
+        }
+    }
+
+    #[test]
+    fn status_lines_match_their_codes_and_reasons() {
+        for status in [200, 400, 404, 405, 408, 413, 414, 431, 501, 503, 505] {
+            let want = format!("HTTP/1.1 {status} {}\r\n", String::from_utf8_lossy(reason(status)));
+            assert_eq!(String::from_utf8_lossy(status_line(status)), want);
         }
     }
 

@@ -307,19 +307,24 @@ impl Worker {
         }
     }
 
-    /// Drives once more every connection that yielded in the last round.
+    /// Drives once more every connection that yielded in the last round. Those that yield again
+    /// queue up behind them, for the next round.
     fn drive_ready(&mut self) {
-        let mut batch = [0u64; READY];
         let n = self.ready_len.min(READY);
-        if let (Some(dst), Some(src)) = (batch.get_mut(..n), self.ready.get(..n)) {
-            dst.copy_from_slice(src);
+        if n == 0 {
+            return;
         }
-        self.ready_len = 0;
-        for &token in batch.get(..n).unwrap_or(&[]) {
+        for i in 0..n {
+            let Some(&token) = self.ready.get(i) else { break };
             if let Some(index) = self.arena.resolve(Token(token)) {
                 self.drive(index);
             }
         }
+        let total = self.ready_len.min(READY);
+        if let Some(queue) = self.ready.get_mut(..total) {
+            queue.copy_within(n.., 0);
+        }
+        self.ready_len = total - n;
     }
 
     /// Runs turns on a connection until it must wait for its next event, or until it has had
