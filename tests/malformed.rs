@@ -5,151 +5,116 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-struct Case {
-    name: &'static str,
-    bytes: Vec<u8>,
-    /// Accepted statuses (the first is the expected one).
-    statuses: &'static [u16],
-}
-
-fn case(name: &'static str, bytes: &[u8], statuses: &'static [u16]) -> Case {
-    Case { name, bytes: bytes.to_vec(), statuses }
-}
-
-/// Sends the case on a fresh connection (without half-closing) and expects one of its statuses,
-/// then the close. Returns a failure message instead of panicking.
-fn check_case(server: &Server, c: &Case) -> Result<(), String> {
-    let mut conn = Conn::connect(server.addr()).map_err(|e| format!("{}: connect: {e}", c.name))?;
-    // A server that closes early may make later writes fail: what matters is what it answered.
-    let _ = conn.try_send(&c.bytes);
-    let r = conn
-        .try_read_response(false)
-        .map_err(|e| format!("{} (sent {:?}): {e}", c.name, preview(&c.bytes)))?;
-    if !c.statuses.contains(&r.status) {
-        return Err(format!(
-            "{} (sent {:?}): want {:?}, got {} {:?}",
-            c.name,
-            preview(&c.bytes),
-            c.statuses,
-            r.status,
-            r.body_str()
-        ));
-    }
-    r.check_common_headers().map_err(|e| format!("{}: {e}", c.name))?;
-    conn.try_expect_eof().map_err(|e| format!("{} (after {}): {e}", c.name, r.status))
-}
-
-fn run_cases(cases: &[Case]) {
+/// Each case runs on a fresh connection of one server, which must stay healthy.
+fn run_cases(cases: &[Refusal]) {
     let mut server = Server::start();
-    let failures: Vec<String> = cases.iter().filter_map(|c| check_case(&server, c).err()).collect();
-    server.assert_healthy();
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    run_refusals(&mut server, cases);
 }
 
-fn request_line_cases() -> Vec<Case> {
+fn request_line_cases() -> Vec<Refusal> {
     vec![
-        case("no version", b"GET /\r\nHost: a\r\n\r\n", &[400]),
-        case("two spaces after method", b"GET  / HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
-        case("two spaces before version", b"GET /  HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
-        case("trailing junk after version", b"GET / HTTP/1.1 x\r\nHost: a\r\n\r\n", &[400]),
-        case("tab as separator", b"GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
-        case("lower-case http", b"GET / http/1.1\r\nHost: a\r\n\r\n", &[400]),
-        case("version without minor", b"GET / HTTP/1\r\nHost: a\r\n\r\n", &[400]),
-        case("version letters", b"GET / HTTP/x.y\r\nHost: a\r\n\r\n", &[400]),
-        case("empty method", b" / HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
-        case("space in target", b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
-        case("control byte in target", b"GET /a\x7fb HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
-        case("NUL in target", b"GET /base\0line11?a=1 HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
-        case("NUL in method", b"G\0T / HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
-        case("bare CR after version", b"GET / HTTP/1.1\rHost: a\r\n\r\n", &[400]),
-        case("bare CR inside target", b"GET /a\rb HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
-        case("binary first byte", b"\x8a\x65\x11\x7f GET / HTTP/1.1\r\n\r\n", &[400]),
-        case("missing Host in HTTP/1.1", b"GET /baseline11?a=1 HTTP/1.1\r\n\r\n", &[400]),
-        case("missing Host with other headers", b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", &[400]),
+        refusal("no version", b"GET /\r\nHost: a\r\n\r\n", &[400]),
+        refusal("two spaces after method", b"GET  / HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("two spaces before version", b"GET /  HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("trailing junk after version", b"GET / HTTP/1.1 x\r\nHost: a\r\n\r\n", &[400]),
+        refusal("tab as separator", b"GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("lower-case http", b"GET / http/1.1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("version without minor", b"GET / HTTP/1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("version letters", b"GET / HTTP/x.y\r\nHost: a\r\n\r\n", &[400]),
+        refusal("empty method", b" / HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("space in target", b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("control byte in target", b"GET /a\x7fb HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("NUL in target", b"GET /base\0line11?a=1 HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("NUL in method", b"G\0T / HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("bare CR after version", b"GET / HTTP/1.1\rHost: a\r\n\r\n", &[400]),
+        refusal("bare CR inside target", b"GET /a\rb HTTP/1.1\r\nHost: a\r\n\r\n", &[400]),
+        refusal("binary first byte", b"\x8a\x65\x11\x7f GET / HTTP/1.1\r\n\r\n", &[400]),
+        refusal("missing Host in HTTP/1.1", b"GET /baseline11?a=1 HTTP/1.1\r\n\r\n", &[400]),
+        refusal("missing Host with other headers", b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", &[400]),
     ]
 }
 
-fn header_cases() -> Vec<Case> {
+fn header_cases() -> Vec<Refusal> {
     vec![
-        case("header without colon", b"GET / HTTP/1.1\r\nHost: a\r\nX-Bad\r\n\r\n", &[400]),
-        case("empty header name", b"GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", &[400]),
-        case("space in header name", b"GET / HTTP/1.1\r\nHost: a\r\nX Y: v\r\n\r\n", &[400]),
-        case("space before colon", b"GET / HTTP/1.1\r\nHost: a\r\nX-Y : v\r\n\r\n", &[400]),
-        case("control byte in value", b"GET / HTTP/1.1\r\nHost: a\r\nX-Y: a\x01b\r\n\r\n", &[400]),
-        case("NUL in value", b"GET / HTTP/1.1\r\nHost: a\r\nContent-Type: text/\0plain\r\n\r\n", &[400]),
-        case("bare CR in value", b"GET / HTTP/1.1\r\nHost: a\r\nX-Y: a\rb\r\n\r\n", &[400]),
-        case("bare CR ending a field", b"GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", &[400]),
-        case("obs-fold with tab", b"GET / HTTP/1.1\r\nHost: a\r\nX-Split: start\r\n\tcontinued\r\n\r\n", &[400]),
-        case("obs-fold with space", b"GET / HTTP/1.1\r\nHost: a\r\nX-Split: start\r\n continued\r\n\r\n", &[400]),
-        case("whitespace before first field", b"GET / HTTP/1.1\r\n Host: a\r\n\r\n", &[400]),
+        refusal("header without colon", b"GET / HTTP/1.1\r\nHost: a\r\nX-Bad\r\n\r\n", &[400]),
+        refusal("empty header name", b"GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", &[400]),
+        refusal("space in header name", b"GET / HTTP/1.1\r\nHost: a\r\nX Y: v\r\n\r\n", &[400]),
+        refusal("space before colon", b"GET / HTTP/1.1\r\nHost: a\r\nX-Y : v\r\n\r\n", &[400]),
+        refusal("control byte in value", b"GET / HTTP/1.1\r\nHost: a\r\nX-Y: a\x01b\r\n\r\n", &[400]),
+        refusal("NUL in value", b"GET / HTTP/1.1\r\nHost: a\r\nContent-Type: text/\0plain\r\n\r\n", &[400]),
+        refusal("bare CR in value", b"GET / HTTP/1.1\r\nHost: a\r\nX-Y: a\rb\r\n\r\n", &[400]),
+        refusal("bare CR ending a field", b"GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", &[400]),
+        refusal("obs-fold with tab", b"GET / HTTP/1.1\r\nHost: a\r\nX-Split: start\r\n\tcontinued\r\n\r\n", &[400]),
+        refusal("obs-fold with space", b"GET / HTTP/1.1\r\nHost: a\r\nX-Split: start\r\n continued\r\n\r\n", &[400]),
+        refusal("whitespace before first field", b"GET / HTTP/1.1\r\n Host: a\r\n\r\n", &[400]),
     ]
 }
 
-fn framing_cases() -> Vec<Case> {
+fn framing_cases() -> Vec<Refusal> {
     vec![
-        case("Content-Length letters", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", &[400]),
-        case("Content-Length negative", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", &[400]),
-        case("Content-Length plus sign", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: +2\r\n\r\n20", &[400]),
-        case("Content-Length two numbers", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n20", &[400]),
-        case("Content-Length empty", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", &[400]),
-        case("Content-Length hex", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: 0x2\r\n\r\n20", &[400]),
-        case(
+        refusal("Content-Length letters", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", &[400]),
+        refusal("Content-Length negative", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", &[400]),
+        refusal("Content-Length plus sign", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: +2\r\n\r\n20", &[400]),
+        refusal("Content-Length two numbers", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n20", &[400]),
+        refusal("Content-Length empty", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", &[400]),
+        refusal("Content-Length hex", b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: 0x2\r\n\r\n20", &[400]),
+        refusal(
             "Content-Length overflowing u64",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: 999999999999999999999999\r\n\r\n",
             &[400, 413],
         ),
-        case(
+        refusal(
             "differing duplicate Content-Length",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n20",
             &[400],
         ),
-        case(
+        refusal(
             "differing Content-Length list",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: 2, 3\r\n\r\n20",
             &[400],
         ),
-        case(
+        refusal(
             "Content-Length and Transfer-Encoding",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n20\r\n0\r\n\r\n",
             &[400],
         ),
-        case(
+        refusal(
             "Transfer-Encoding and Content-Length",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\n20\r\n0\r\n\r\n",
             &[400],
         ),
-        case(
+        refusal(
             "bad chunk size",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n20\r\n0\r\n\r\n",
             &[400],
         ),
-        case(
+        refusal(
             "chunk data without CRLF",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n20XY0\r\n\r\n",
             &[400],
         ),
-        case(
+        refusal(
             "body too large by Content-Length",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n\r\n",
             &[413],
         ),
-        case(
+        refusal(
             "body too large by chunk size",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFF\r\n",
             &[413],
         ),
-        case(
+        refusal(
             "chunk size overflowing u64",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1FFFFFFFFFFFFFFFFFFFF\r\n",
             &[400, 413],
         ),
         // RFC 9112 §6.3: when chunked is not the final coding the length cannot be known: 400.
-        case(
+        refusal(
             "Transfer-Encoding whose final coding is not chunked",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
             &[400],
         ),
-        case(
+        refusal(
             "unknown Transfer-Encoding before chunked",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n20\r\n0\r\n\r\n",
             &[501],
@@ -157,19 +122,19 @@ fn framing_cases() -> Vec<Case> {
     ]
 }
 
-fn method_version_cases() -> Vec<Case> {
+fn method_version_cases() -> Vec<Refusal> {
     vec![
-        case("unknown method BREW", b"BREW / HTTP/1.1\r\nHost: a\r\n\r\n", &[501]),
-        case("unknown method PATCH", b"PATCH /baseline11 HTTP/1.1\r\nHost: a\r\n\r\n", &[501]),
-        case("lower-case get", b"get / HTTP/1.1\r\nHost: a\r\n\r\n", &[501]),
-        case("HTTP/2.0", b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", &[505]),
-        case("HTTP/1.2", b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", &[505]),
-        case("HTTP/3.0", b"GET /baseline11 HTTP/3.0\r\nHost: a\r\n\r\n", &[505]),
-        case("HTTP/0.9", b"GET / HTTP/0.9\r\nHost: a\r\n\r\n", &[505, 400]),
+        refusal("unknown method BREW", b"BREW / HTTP/1.1\r\nHost: a\r\n\r\n", &[501]),
+        refusal("unknown method PATCH", b"PATCH /baseline11 HTTP/1.1\r\nHost: a\r\n\r\n", &[501]),
+        refusal("lower-case get", b"get / HTTP/1.1\r\nHost: a\r\n\r\n", &[501]),
+        refusal("HTTP/2.0", b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", &[505]),
+        refusal("HTTP/1.2", b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", &[505]),
+        refusal("HTTP/3.0", b"GET /baseline11 HTTP/3.0\r\nHost: a\r\n\r\n", &[505]),
+        refusal("HTTP/0.9", b"GET / HTTP/0.9\r\nHost: a\r\n\r\n", &[505, 400]),
     ]
 }
 
-fn size_cases() -> Vec<Case> {
+fn size_cases() -> Vec<Refusal> {
     let mut big_field = b"GET /baseline11?a=1 HTTP/1.1\r\nHost: a\r\nX-Big: ".to_vec();
     big_field.extend(std::iter::repeat_n(b'v', 9000));
     big_field.extend_from_slice(b"\r\n\r\n");
@@ -180,31 +145,31 @@ fn size_cases() -> Vec<Case> {
     many_fields.extend_from_slice(b"\r\n");
     assert!(many_fields.len() > 8192 + 1000);
     vec![
-        Case { name: "one 9000-byte field", bytes: big_field, statuses: &[431] },
-        Case { name: "200 fields over 8 KiB", bytes: many_fields, statuses: &[431] },
+        Refusal { name: "one 9000-byte field", bytes: big_field, statuses: &[431] },
+        Refusal { name: "200 fields over 8 KiB", bytes: many_fields, statuses: &[431] },
     ]
 }
 
 /// Prefixes that already prove the request malformed: sent without anything after them, the
 /// answer must come without waiting for more.
-fn early_cases() -> Vec<Case> {
+fn early_cases() -> Vec<Refusal> {
     let mut unterminated = b"GET /baseline11?a=1 HTTP/1.1\r\nHost: a\r\nX-Big: ".to_vec();
     unterminated.extend(std::iter::repeat_n(b'v', 10_000));
     vec![
-        case("control byte in field, no more", b"GET /x HTTP/1.1\r\nHost: a\r\nX\x01", &[400]),
-        case("binary first byte, no more", b"\x8a", &[400]),
-        case("NUL in target, no more", b"GET /base\0", &[400]),
-        case("bare CR in request line, no more", b"GET / HTTP/1.1\rH", &[400]),
-        case("obs-fold, no more", b"GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n ", &[400]),
-        case("field without colon, no more", b"GET / HTTP/1.1\r\nHost: a\r\nX-Bad\r\n", &[400]),
-        case("bad Content-Length, no more", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n", &[400]),
-        case(
+        refusal("control byte in field, no more", b"GET /x HTTP/1.1\r\nHost: a\r\nX\x01", &[400]),
+        refusal("binary first byte, no more", b"\x8a", &[400]),
+        refusal("NUL in target, no more", b"GET /base\0", &[400]),
+        refusal("bare CR in request line, no more", b"GET / HTTP/1.1\rH", &[400]),
+        refusal("obs-fold, no more", b"GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n ", &[400]),
+        refusal("field without colon, no more", b"GET / HTTP/1.1\r\nHost: a\r\nX-Bad\r\n", &[400]),
+        refusal("bad Content-Length, no more", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n", &[400]),
+        refusal(
             "Content-Length over the limit, no more",
             b"POST /baseline11 HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n",
             &[413],
         ),
-        case("HTTP/2.0, no more", b"GET / HTTP/2.0\r\n", &[505]),
-        Case { name: "unterminated 10 KB head, no more", bytes: unterminated, statuses: &[431] },
+        refusal("HTTP/2.0, no more", b"GET / HTTP/2.0\r\n", &[505]),
+        Refusal { name: "unterminated 10 KB head, no more", bytes: unterminated, statuses: &[431] },
     ]
 }
 
@@ -289,7 +254,7 @@ fn hostile_input_does_not_disturb_other_connections() {
     all.extend(early_cases());
     let mut failures = Vec::new();
     for c in &all {
-        if let Err(e) = check_case(&server, c) {
+        if let Err(e) = check_refusal(&server, c) {
             failures.push(e);
         }
     }

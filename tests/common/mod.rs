@@ -1097,3 +1097,54 @@ pub fn split_responses(bytes: &[u8]) -> Result<(Vec<Response>, Vec<u8>), String>
     }
     Ok((out, rest.to_vec()))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Refusals: malformed requests and the status each must get.
+// ---------------------------------------------------------------------------------------------
+
+/// A request that must be refused: one of `statuses`, then the close.
+pub struct Refusal {
+    pub name: &'static str,
+    pub bytes: Vec<u8>,
+    pub statuses: &'static [u16],
+}
+
+pub fn refusal(name: &'static str, bytes: &[u8], statuses: &'static [u16]) -> Refusal {
+    Refusal { name, bytes: bytes.to_vec(), statuses }
+}
+
+/// Sends the request on a fresh connection (without half-closing: a server that closes early
+/// may make the write fail, and what matters is what it answered); expects one of the statuses,
+/// the common headers, and the close with nothing after the answer.
+pub fn check_refusal(server: &Server, c: &Refusal) -> Result<(), String> {
+    let mut conn = Conn::connect(server.addr()).map_err(|e| format!("{}: connect: {e}", c.name))?;
+    let _ = conn.try_send(&c.bytes);
+    let r = conn
+        .try_read_response(false)
+        .map_err(|e| format!("{} (sent {:?}): {e}", c.name, preview(&c.bytes)))?;
+    if !c.statuses.contains(&r.status) {
+        return Err(format!(
+            "{} (sent {:?}): want {:?}, got {} {:?}",
+            c.name,
+            preview(&c.bytes),
+            c.statuses,
+            r.status,
+            r.body_str()
+        ));
+    }
+    r.check_common_headers().map_err(|e| format!("{}: {e}", c.name))?;
+    conn.try_expect_eof()
+        .map_err(|e| format!("{} (sent {:?}, answered {}): {e}", c.name, preview(&c.bytes), r.status))
+}
+
+pub fn run_refusals(server: &mut Server, cases: &[Refusal]) {
+    let failures: Vec<String> = cases.iter().filter_map(|c| check_refusal(server, c).err()).collect();
+    server.assert_healthy();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
