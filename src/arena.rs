@@ -172,16 +172,7 @@ impl Arena {
 mod tests {
     use super::*;
 
-    /// xorshift64*, fixed seed: the same sequence every run.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-    }
+    use crate::test_rng::xorshift;
 
     #[test]
     fn a_slot_record_stays_small() {
@@ -233,11 +224,11 @@ mod tests {
     fn random_churn_keeps_the_books_straight() {
         let cap = 64;
         let mut a = Arena::new(cap, 8, 8).unwrap();
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
         let mut live: Vec<(Token, i32)> = Vec::new();
         let mut dead: Vec<Token> = Vec::new();
         for step in 0..20_000 {
-            if rng.next() % 2 == 0 {
+            if xorshift(&mut rng) % 2 == 0 {
                 match a.insert(step, 0) {
                     Some(t) => {
                         assert!(!live.iter().any(|(l, _)| *l == t), "token handed out twice");
@@ -246,7 +237,7 @@ mod tests {
                     None => assert_eq!(live.len(), cap),
                 }
             } else if !live.is_empty() {
-                let k = (rng.next() % live.len() as u64) as usize;
+                let k = (xorshift(&mut rng) % live.len() as u64) as usize;
                 let (t, fd) = live.swap_remove(k);
                 let i = a.resolve(t).expect("live token resolves");
                 assert_eq!(a.remove(i), Some(fd));

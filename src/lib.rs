@@ -41,6 +41,8 @@ pub mod date;
 pub mod num;
 pub mod sys;
 pub mod alloc;
+#[cfg(test)]
+mod test_rng;
 
 /// The version printed in the start-up line.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1885,14 +1885,7 @@ mod tests {
         assert!(host_field(b"", false));
     }
 
-    fn xorshift(state: &mut u64) -> u64 {
-        let mut x = *state;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *state = x;
-        x
-    }
+    use crate::test_rng::xorshift;
 
     #[test]
     fn ipv6_against_std() {

@@ -36,13 +36,7 @@ fn check_accepted(server: &Server, c: &Accepted) -> Result<(), String> {
 fn run_accepted(server: &mut Server, cases: &[Accepted]) {
     let failures: Vec<String> = cases.iter().filter_map(|c| check_accepted(server, c).err()).collect();
     server.assert_healthy();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures, cases.len());
 }
 
 const POST_HEAD: &str = "POST /baseline11?a=1 HTTP/1.1\r\nHost: a\r\n";

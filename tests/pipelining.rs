@@ -5,6 +5,16 @@ mod common;
 use common::*;
 use std::time::Duration;
 
+/// Reads one answer per request, in order, each 200 with the request's expected body.
+fn expect_answers_in_order(c: &mut Conn, reqs: &[Mixed], context: &str) {
+    for (i, r) in reqs.iter().enumerate() {
+        let resp = c.read_response();
+        if let Err(e) = resp.check_status_body(200, &r.expect) {
+            panic!("{context}answer {i} ({}): {e}", r.what);
+        }
+    }
+}
+
 fn mixed(n: usize, seed: u64) -> Vec<Mixed> {
     let mut rng = Rng::new(seed);
     (0..n).map(|_| random_request(&mut rng)).collect()
@@ -62,12 +72,7 @@ fn mixed_pipelines_repeated_on_one_connection() {
         let reqs: Vec<Mixed> = (0..depth).map(|_| random_request(&mut rng)).collect();
         let all: Vec<u8> = reqs.iter().flat_map(|r| r.bytes.clone()).collect();
         c.send(&all);
-        for (i, r) in reqs.iter().enumerate() {
-            let resp = c.read_response();
-            if let Err(e) = resp.check_status_body(200, &r.expect) {
-                panic!("round {round}, answer {i} ({}): {e}", r.what);
-            }
-        }
+        expect_answers_in_order(&mut c, &reqs, &format!("round {round}, "));
     }
     server.assert_healthy();
 }
@@ -88,12 +93,7 @@ fn mixed_pipeline_split_at_random_boundaries() {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
-    for (i, r) in reqs.iter().enumerate() {
-        let resp = c.read_response();
-        if let Err(e) = resp.check_status_body(200, &r.expect) {
-            panic!("answer {i} ({}): {e}", r.what);
-        }
-    }
+    expect_answers_in_order(&mut c, &reqs, "");
     server.assert_healthy();
 }
 
@@ -104,12 +104,7 @@ fn mixed_pipeline_byte_at_a_time() {
     let all: Vec<u8> = reqs.iter().flat_map(|r| r.bytes.clone()).collect();
     let mut c = server.connect();
     c.send_bytewise(&all, None).unwrap_or_else(|(i, e)| panic!("write of byte {i} failed: {e}"));
-    for (i, r) in reqs.iter().enumerate() {
-        let resp = c.read_response();
-        if let Err(e) = resp.check_status_body(200, &r.expect) {
-            panic!("answer {i} ({}): {e}", r.what);
-        }
-    }
+    expect_answers_in_order(&mut c, &reqs, "");
     server.assert_healthy();
 }
 
@@ -121,12 +116,7 @@ fn mixed_pipeline_byte_at_a_time_with_pauses() {
     let mut c = server.connect();
     c.send_bytewise(&all, Some(Duration::from_millis(1)))
         .unwrap_or_else(|(i, e)| panic!("write of byte {i} failed: {e}"));
-    for (i, r) in reqs.iter().enumerate() {
-        let resp = c.read_response();
-        if let Err(e) = resp.check_status_body(200, &r.expect) {
-            panic!("answer {i} ({}): {e}", r.what);
-        }
-    }
+    expect_answers_in_order(&mut c, &reqs, "");
 }
 
 #[test]

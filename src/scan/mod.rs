@@ -252,14 +252,7 @@ mod tests {
         }
     }
 
-    fn xorshift(state: &mut u64) -> u64 {
-        let mut x = *state;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *state = x;
-        x
-    }
+    use crate::test_rng::xorshift;
 
     #[test]
     fn random_buffers_both_paths_agree() {

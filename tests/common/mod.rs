@@ -1140,11 +1140,10 @@ pub fn check_refusal(server: &Server, c: &Refusal) -> Result<(), String> {
 pub fn run_refusals(server: &mut Server, cases: &[Refusal]) {
     let failures: Vec<String> = cases.iter().filter_map(|c| check_refusal(server, c).err()).collect();
     server.assert_healthy();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures, cases.len());
+}
+
+/// Fails with every failure of a table of cases listed, not just the first.
+pub fn assert_no_failures(failures: &[String], total: usize) {
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), total, failures.join("\n"));
 }
