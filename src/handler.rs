@@ -26,6 +26,9 @@ pub struct Ctx<'a> {
     pub date: &'a [u8; crate::date::LEN],
     /// The most requests to answer in one call (the pipeline depth per read).
     pub max_depth: usize,
+    /// The server is stopping: every answer says `Connection: close`, and the connection closes
+    /// after it.
+    pub stopping: bool,
 }
 
 /// The outcome of one [`serve`] call.
@@ -58,10 +61,11 @@ pub fn serve(input: &[u8], capacity: usize, out: &mut [u8], ctx: &Ctx) -> Served
             s.stopped = true;
             break;
         }
-        let (reply, used) = match one(rest, capacity, ctx) {
+        let (mut reply, used) = match one(rest, capacity, ctx) {
             Step::Partial => break,
             Step::Answer(reply, used) => (reply, used),
         };
+        reply.close |= ctx.stopping;
         let Some(n) = response::write(room, ctx.date, &reply) else {
             s.stopped = true;
             break;
@@ -73,6 +77,13 @@ pub fn serve(input: &[u8], capacity: usize, out: &mut [u8], ctx: &Ctx) -> Served
             s.close = true;
             s.error = reply.status >= 400 && used == 0;
             break;
+        }
+    }
+    // Empty lines between requests are allowed and ignored (RFC 9112 §2.2): drop them now, so
+    // they never count as the start of a request that then times out or is cut short.
+    if !s.close {
+        while input.get(s.consumed..s.consumed + 2) == Some(b"\r\n") {
+            s.consumed += 2;
         }
     }
     s
@@ -157,7 +168,7 @@ mod tests {
     const LIMITS: Limits = Limits { max_head: 8192, max_target: 4096, max_body: 8192 };
 
     fn ctx() -> Ctx<'static> {
-        Ctx { scan: crate::scan::detect(), limits: LIMITS, date: DATE, max_depth: 1000 }
+        Ctx { scan: crate::scan::detect(), limits: LIMITS, date: DATE, max_depth: 1000, stopping: false }
     }
 
     /// Splits answers into (status, body) pairs; HEAD answers have no body bytes.
@@ -230,6 +241,29 @@ mod tests {
         assert_eq!(a.len(), 1);
         assert_eq!(a[0], (200, "ok".to_string(), true));
         assert!(s.close && !s.error);
+    }
+
+    #[test]
+    fn empty_lines_after_a_request_are_consumed() {
+        let input = [GET, b"\r\n\r\n"].concat();
+        let (s, a) = serve_all(&input);
+        assert_eq!(a.len(), 1);
+        assert_eq!(s.consumed, input.len());
+        // A lone CR may be the start of an empty line: kept.
+        let input = [GET, b"\r\n\r"].concat();
+        let (s, _) = serve_all(&input);
+        assert_eq!(s.consumed, input.len() - 1);
+    }
+
+    #[test]
+    fn a_stopping_server_closes_after_each_answer() {
+        let input = [GET, GET].concat();
+        let mut out = vec![0u8; 4096];
+        let s = serve(&input, 16384, &mut out, &Ctx { stopping: true, ..ctx() });
+        assert!(s.close && !s.error);
+        let a = answers(&out[..s.written], &[]);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0], (200, "55".to_string(), true));
     }
 
     #[test]

@@ -55,7 +55,8 @@ const READY: usize = 512;
 // Slot flags.
 /// Close once the unsent output is gone.
 const CLOSE_AFTER: u16 = 1;
-/// ... and close gently: shut our side, discard input until the peer closes or time runs out.
+/// ... and close gently: shut our side, discard input until the peer closes or time runs out
+/// (so unread input cannot turn the close into a reset that destroys answers in flight).
 const GENTLE: u16 = 2;
 /// Our side is shut; input is being discarded.
 const LINGER: u16 = 4;
@@ -70,6 +71,8 @@ const HUNG_UP: u16 = 32;
 /// buffer. No further edge will come for those bytes, so the connection reads until a read comes
 /// back short, even if it has to wait for output room first.
 const UNREAD: u16 = 64;
+/// The connection is on the ready list (once at most).
+const QUEUED: u16 = 128;
 
 /// Where the turn leaves the connection.
 enum Next {
@@ -307,6 +310,23 @@ impl Worker {
         }
     }
 
+    /// Puts a connection that has had its turns on the ready list, once: true if it is there
+    /// (now or already), false if the list is full and it must go on now.
+    fn enqueue(&mut self, index: usize) -> bool {
+        let Some(slot) = self.arena.slot(index) else { return false };
+        if slot.flags & QUEUED != 0 {
+            return true;
+        }
+        let Some(token) = self.arena.token(index) else { return false };
+        let Some(entry) = self.ready.get_mut(self.ready_len) else { return false };
+        *entry = token.0;
+        self.ready_len += 1;
+        if let Some(slot) = self.arena.slot(index) {
+            slot.flags |= QUEUED;
+        }
+        true
+    }
+
     /// Drives once more every connection that yielded in the last round. Those that yield again
     /// queue up behind them, for the next round.
     fn drive_ready(&mut self) {
@@ -317,6 +337,9 @@ impl Worker {
         for i in 0..n {
             let Some(&token) = self.ready.get(i) else { break };
             if let Some(index) = self.arena.resolve(Token(token)) {
+                if let Some(slot) = self.arena.slot(index) {
+                    slot.flags &= !QUEUED;
+                }
                 self.drive(index);
             }
         }
@@ -332,12 +355,9 @@ impl Worker {
     fn drive(&mut self, index: usize) {
         let mut turns = 0;
         loop {
-            if turns == TURNS && self.ready_len < READY
-                && let (Some(t), Some(entry)) = (self.arena.token(index), self.ready.get_mut(self.ready_len)) {
-                    *entry = t.0;
-                    self.ready_len += 1;
-                    return;
-                }
+            if turns == TURNS && self.enqueue(index) {
+                return;
+            }
             turns += 1;
             match self.turn(index) {
                 Next::Again => {}
@@ -377,7 +397,10 @@ impl Worker {
                 Ok(_) => {
                     slot.wpos = 0;
                     slot.wlen = 0;
-                    slot.deadline = now.wrapping_add(cfg.idle_timeout);
+                    // A request already begun keeps its own deadline.
+                    if slot.rlen == 0 {
+                        slot.deadline = now.wrapping_add(cfg.idle_timeout);
+                    }
                 }
                 Err(Errno::EAGAIN) => return Next::Wait,
                 Err(Errno::EINTR) => return Next::Again,
@@ -391,7 +414,7 @@ impl Worker {
                 return Next::Close;
             }
             sys::shutdown(fd, sys::SHUT_WR);
-            slot.flags = LINGER;
+            slot.flags = LINGER | (slot.flags & QUEUED);
             slot.rlen = 0;
             slot.deadline = now.wrapping_add(cfg.linger_timeout);
         }
@@ -441,7 +464,13 @@ impl Worker {
         let input: &[u8] = if in_slot { rbuf.get(..total).unwrap_or(&[]) } else { self.input.get(..total).unwrap_or(&[]) };
 
         // 4. Answer every complete request.
-        let ctx = Ctx { scan: self.scan, limits: cfg.limits, date: &self.date, max_depth: cfg.max_depth };
+        let ctx = Ctx {
+            scan: self.scan,
+            limits: cfg.limits,
+            date: &self.date,
+            max_depth: cfg.max_depth,
+            stopping: self.stopping_since.is_some(),
+        };
         let served = handler::serve(input, cfg.rbuf, self.output, &ctx);
 
         // 5. Keep what is left of the input.
@@ -468,7 +497,11 @@ impl Worker {
         }
         if served.close {
             slot.flags |= CLOSE_AFTER;
-            if served.error {
+            // Closing a socket that still holds unread input makes the kernel reset the
+            // connection, which can destroy answers still in flight. Where input may be left
+            // (bytes after the last answer, or more known to be waiting), close gently; a client
+            // that sent one request and waits gets the plain close.
+            if served.error || consumed < total || slot.flags & UNREAD != 0 {
                 slot.flags |= GENTLE;
             }
         }
@@ -522,6 +555,10 @@ fn copy_into(dst: &mut [u8], src: &[u8]) -> usize {
 }
 
 /// Whether `deadline` has come, on a clock that may wrap.
+/// The clock moves in whole seconds, so a deadline of `now + T` is taken as passed only once the
+/// clock is beyond it: a timeout of T seconds then fires after between T and T + 1 seconds,
+/// never early.
 fn deadline_passed(deadline: u32, now: u32) -> bool {
-    now.wrapping_sub(deadline) < u32::MAX / 2
+    let past = now.wrapping_sub(deadline);
+    past != 0 && past < u32::MAX / 2
 }

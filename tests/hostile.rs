@@ -603,3 +603,33 @@ fn max_pipeline_2_answers_every_request_in_order() {
     c.expect_open_and_quiet(Duration::from_millis(300));
     server.assert_healthy();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Empty lines between requests
+// ---------------------------------------------------------------------------------------------
+
+/// A stray CRLF after a request (some clients send one after a body) is an ignorable empty line,
+/// not the start of a request: no 408 when the header timeout passes, no 400 when the client
+/// half-closes, and the connection still serves the next request.
+#[test]
+fn a_stray_crlf_is_not_a_request() {
+    let mut server = Server::start_args(&[
+        "--port", "0", "--threads", "1", "--header-timeout", "1", "--idle-timeout", "30",
+    ]);
+    let mut c = server.connect();
+    c.send(b"POST /baseline11?a=1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n20\r\n");
+    c.read_response().assert_ok_body("21");
+    // Well past the header timeout (a 1 s timeout fires within 2 s at the latest).
+    c.expect_open_and_quiet(Duration::from_millis(3000));
+    c.send(&get_request("/baseline11?a=4&b=5"));
+    c.read_response().assert_ok_body("9");
+
+    let mut c = server.connect();
+    c.send(b"GET /pipeline HTTP/1.1\r\nHost: localhost\r\n\r\n\r\n");
+    c.stream.shutdown(std::net::Shutdown::Write).expect("half-close");
+    c.read_response().assert_ok_body("ok");
+    let (ending, bytes) = c.read_to_end_within(Duration::from_secs(5));
+    assert!(bytes.is_empty(), "bytes after the only answer: {:?}", preview(&bytes));
+    assert!(matches!(ending, Ending::Eof), "not closed cleanly after the half-close: {ending:?}");
+    server.assert_healthy();
+}
