@@ -27,6 +27,14 @@ function goal(name, num, den, limit,    r, status) {
   printf "| %s | %.2f× | ≤ %.2f× | %s |\n", name, r, limit, status
 }
 
+function ctx(name, num, den) {
+  if (den == "" || num == "" || den + 0 == 0) {
+    printf "| %s | n/a | | |\n", name
+    return
+  }
+  printf "| %s | %.2f× | | |\n", name, num / den
+}
+
 function rss_goal(conns, limit_kib,    i, k, worst, where, status) {
   worst = -1
   for (i = 1; i <= nkeys; i++) {
@@ -100,6 +108,9 @@ END {
   goal("CPU/req mote/nginx, pipelined 512", cpu("pipelined", 512, "mote"), cpu("pipelined", 512, "nginx"), 0.80)
   goal("CPU/req mote/nginx, pipelined 4096", cpu("pipelined", 4096, "mote"), cpu("pipelined", 4096, "nginx"), 0.80)
   goal("CPU/req mote baseline 4096 / baseline 512", cpu("baseline", 4096, "mote"), cpu("baseline", 512, "mote"), 1.10)
+  ctx("context: CPU/req floor get-only 4096 / 512 (the kernel's own cost of more connections)", cpu("get-only", 4096, "floor"), cpu("get-only", 512, "floor"))
+  ctx("context: CPU/req mote get-only 4096 / 512", cpu("get-only", 4096, "mote"), cpu("get-only", 512, "mote"))
+  ctx("context: CPU/req mote/floor, get-only 4096", cpu("get-only", 4096, "mote"), cpu("get-only", 4096, "floor"))
   rss_goal(512, 4096)
   rss_goal(4096, 16384)
   printf "\nWall time of this %s run: %d s.\n", mode, wall

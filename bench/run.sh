@@ -42,6 +42,7 @@ RUNS="$OUT/runs.tsv"
 # profile, connections, servers (mote always first).
 CASES=(
   "get-only 512 mote nginx floor"
+  "get-only 4096 mote floor"
   "baseline 512 mote"
   "baseline 4096 mote"
   "pipelined 512 mote nginx floor"
