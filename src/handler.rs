@@ -11,13 +11,10 @@
 //! - `OPTIONS` (any path, or `*`): 200 with `Allow`.
 //! - anything else: 404 (405 for a method a known path does not take).
 
-use crate::num::{self, IntBody};
-use crate::parse::{self, Framing, Head, Limits, Method, Request, Version};
+use crate::router;
+use crate::parse::{self, Framing, Head, Limits, Method, Version};
 use crate::response::{self, Body, Reply};
 use crate::scan::Scanner;
-
-const ALLOW_ALL: &[u8] = b"GET, HEAD, POST, OPTIONS";
-const ALLOW_GET: &[u8] = b"GET, HEAD, OPTIONS";
 
 /// What the worker knows that answering needs.
 pub struct Ctx<'a> {
@@ -111,53 +108,39 @@ fn one(buf: &[u8], capacity: usize, ctx: &Ctx) -> Step {
         Head::Partial => return Step::Partial,
         Head::Error(e) => return refuse(e.code()),
     };
+    let method = match req.method {
+        Method::Get => router::Method::Get,
+        Method::Head => router::Method::Head,
+        Method::Post => router::Method::Post,
+        Method::Options => router::Method::Options,
+    };
+    let mut pending = router::route(method, req.path, req.query);
     let body_bytes = buf.get(req.head_len..).unwrap_or(&[]);
-    let mut int = IntBody::new();
-    let body_len = match parse::parse_body(body_bytes, req.framing, &ctx.limits, &mut |piece| int.feed(piece)) {
+    let body_len = match parse::parse_body(body_bytes, req.framing, &ctx.limits, &mut |piece| pending.feed(piece)) {
         parse::Body::Complete(n) => n,
         parse::Body::Partial if buf.len() >= capacity => return refuse(413),
         parse::Body::Partial => return Step::Partial,
         parse::Body::Error(e) => return refuse(e.code()),
     };
-    let has_body = req.framing != Framing::None;
-    Step::Answer(route(&req, has_body.then(|| int.finish())), req.head_len + body_len)
-}
-
-/// Chooses the answer to a complete, well-formed request. `body` is the body read as an integer
-/// (`Some(None)` when there was a body that is not one).
-fn route(req: &Request, body: Option<Option<i64>>) -> Reply {
+    let answer = pending.finish(req.framing != Framing::None);
+    let allow = match answer.extra {
+        router::Extra::Allow(a) => Some(a),
+        _ => None,
+    };
+    let body = match answer.body {
+        router::Body::Text(t) => Body::Text(t),
+        router::Body::Number(n) => Body::Number(n),
+        router::Body::Reason => Body::Reason,
+    };
     let reply = Reply {
-        status: 200,
-        body: Body::Text(b"ok"),
+        status: answer.status,
+        body,
         head_only: req.method == Method::Head,
         close: !req.keep_alive,
         keep_alive_10: req.keep_alive && req.version == Version::Http10,
-        allow: None,
+        allow,
     };
-    let answer = |status: u16, body: Body, allow: Option<&'static [u8]>| Reply { status, body, allow, ..reply };
-    if req.method == Method::Options {
-        return answer(200, Body::Text(b""), Some(ALLOW_ALL));
-    }
-    match req.path {
-        b"/baseline11" => {
-            let query = num::sum_query(req.query);
-            let sum = match (req.method, body) {
-                (Method::Post, Some(b)) => query.zip(b).and_then(|(q, b)| q.checked_add(b)),
-                (Method::Post, None) => None,
-                _ => query,
-            };
-            match sum {
-                Some(n) => answer(200, Body::Number(n), None),
-                None => answer(400, Body::Reason, None),
-            }
-        }
-        b"/pipeline" => match req.method {
-            Method::Post => answer(405, Body::Reason, Some(ALLOW_GET)),
-            _ => reply,
-        },
-        b"/" => reply,
-        _ => answer(404, Body::Reason, None),
-    }
+    Step::Answer(reply, req.head_len + body_len)
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub mod handler;
 pub mod parse;
 pub mod scan;
 pub mod chunked;
+pub mod router;
 pub mod response;
 pub mod date;
 pub mod num;

@@ -46,32 +46,73 @@ pub fn write_i64(buf: &mut [u8], v: i64) -> usize {
     }
 }
 
+/// The most significant digits a value may have: every such value fits in i128 (whose range is
+/// about ±1.7 × 10^38), so a sum of them can be kept exactly (see [`Sum`]).
+pub const MAX_DIGITS: usize = 38;
+
 /// Parses an optional sign ('-' or '+') followed by one or more ASCII digits, nothing else.
-/// `None` when empty, on any other byte, or when the value does not fit in i64.
-pub fn parse_i64(s: &[u8]) -> Option<i64> {
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        Some(_) => (false, s),
-        None => return None,
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    // Accumulate towards the sign so that i64::MIN, whose magnitude exceeds i64::MAX, parses.
-    let mut acc: i64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        let d = i64::from(b - b'0');
-        acc = acc.checked_mul(10)?;
-        acc = if neg { acc.checked_sub(d)? } else { acc.checked_add(d)? };
-    }
-    Some(acc)
+/// `None` when empty, on any other byte, or past [`MAX_DIGITS`] significant digits.
+pub fn parse_int(s: &[u8]) -> Option<i128> {
+    let mut v = IntBody::new();
+    v.strict = true;
+    v.feed(s);
+    v.finish()
 }
 
-/// True when `s` has the shape [`parse_i64`] accepts (sign, then one or more digits), whatever
+/// An exact sum of i128 values: wrapping additions and a count of the wraps, so a total that
+/// fits in i64 is found exactly whatever the order of its terms and however far the running sum
+/// strays on the way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sum {
+    /// The total modulo 2^128, as a two's complement value.
+    low: i128,
+    /// Multiples of 2^128 to add to `low` for the exact total.
+    wraps: i64,
+}
+
+impl Sum {
+    pub const fn new() -> Self {
+        Sum { low: 0, wraps: 0 }
+    }
+
+    pub fn add(&mut self, v: i128) {
+        let (low, wrapped) = self.low.overflowing_add(v);
+        if wrapped {
+            // Both addends had the sign of v and the result wrapped to the other side.
+            self.wraps += if v > 0 { 1 } else { -1 };
+        }
+        self.low = low;
+    }
+
+    /// The exact total, if it fits in i64.
+    pub fn total(&self) -> Option<i64> {
+        if self.wraps != 0 {
+            return None;
+        }
+        i64::try_from(self.low).ok()
+    }
+}
+
+/// Adds every value in a query string (`a=1&b=-2&c=x`, without the '?') that has the shape of an
+/// integer to `sum`; values that are not integers (and keys without '=') are skipped. `false`
+/// when an integer-shaped value has more than [`MAX_DIGITS`] significant digits.
+pub fn sum_query(query: &[u8], sum: &mut Sum) -> bool {
+    for pair in query.split(|&b| b == b'&') {
+        let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        let value = pair.get(eq + 1..).unwrap_or(&[]);
+        match parse_int(value) {
+            Some(v) => sum.add(v),
+            // Integer-shaped but unparsable means too many digits: an error, not a skip.
+            None if is_integer_shape(value) => return false,
+            None => {}
+        }
+    }
+    true
+}
+
+/// True when `s` has the shape [`parse_int`] accepts (sign, then one or more digits), whatever
 /// its magnitude.
 fn is_integer_shape(s: &[u8]) -> bool {
     let digits = match s.split_first() {
@@ -79,26 +120,6 @@ fn is_integer_shape(s: &[u8]) -> bool {
         _ => s,
     };
     !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
-}
-
-/// The sum of every value in a query string (`a=1&b=-2&c=x`, without the '?') that parses with
-/// [`parse_i64`]; values that are not integers (and keys without '=') are skipped. `None` when a
-/// value or the running sum overflows i64.
-pub fn sum_query(query: &[u8]) -> Option<i64> {
-    let mut sum: i64 = 0;
-    for pair in query.split(|&b| b == b'&') {
-        let Some(eq) = pair.iter().position(|&b| b == b'=') else {
-            continue;
-        };
-        let value = pair.get(eq + 1..).unwrap_or(&[]);
-        match parse_i64(value) {
-            Some(v) => sum = sum.checked_add(v)?,
-            // Integer-shaped but unparsable means it overflowed: that is an error, not a skip.
-            None if is_integer_shape(value) => return None,
-            None => {}
-        }
-    }
-    Some(sum)
 }
 
 /// Where an [`IntBody`] is in its input.
@@ -113,19 +134,21 @@ enum Phase {
     Digits,
     /// Whitespace after the digits.
     Trail,
-    /// Anything else was seen, or the value overflowed: the body is not an integer.
+    /// Anything else was seen, or the value has too many digits: the body is not an integer.
     Bad,
 }
 
-/// Reads an integer body that arrives in pieces: optional whitespace (SP, HTAB, CR, LF), an
-/// optional sign, digits, optional whitespace. Feed every piece with [`IntBody::feed`] then call
-/// [`IntBody::finish`].
-#[derive(Debug, Clone, Copy, Default)]
+/// Reads an integer that arrives in pieces: optional whitespace (SP, HTAB, CR, LF), an optional
+/// sign, digits (at most [`MAX_DIGITS`] significant ones), optional whitespace. Feed every piece
+/// with [`IntBody::feed`] then call [`IntBody::finish`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IntBody {
     phase: Phase,
     neg: bool,
+    /// No whitespace allowed (a query value).
+    strict: bool,
     /// The value so far, already carrying its sign.
-    value: i64,
+    value: i128,
 }
 
 fn is_body_space(b: u8) -> bool {
@@ -133,43 +156,44 @@ fn is_body_space(b: u8) -> bool {
 }
 
 impl IntBody {
-    pub fn new() -> Self {
-        IntBody { phase: Phase::Lead, neg: false, value: 0 }
+    pub const fn new() -> Self {
+        IntBody { phase: Phase::Lead, neg: false, strict: false, value: 0 }
     }
 
     pub fn feed(&mut self, piece: &[u8]) {
         for &b in piece {
             self.phase = match (self.phase, b) {
                 (Phase::Bad, _) => return,
-                (Phase::Lead, _) if is_body_space(b) => Phase::Lead,
+                (Phase::Lead, _) if is_body_space(b) && !self.strict => Phase::Lead,
                 (Phase::Lead, b'-') => {
                     self.neg = true;
                     Phase::Sign
                 }
                 (Phase::Lead, b'+') => Phase::Sign,
                 (Phase::Lead | Phase::Sign | Phase::Digits, b'0'..=b'9') => self.push_digit(b),
-                (Phase::Digits | Phase::Trail, _) if is_body_space(b) => Phase::Trail,
+                (Phase::Digits | Phase::Trail, _) if is_body_space(b) && !self.strict => Phase::Trail,
                 _ => Phase::Bad,
             };
         }
     }
 
     fn push_digit(&mut self, b: u8) -> Phase {
-        let d = i64::from(b - b'0');
-        let next = self.value.checked_mul(10).and_then(|v| {
-            if self.neg { v.checked_sub(d) } else { v.checked_add(d) }
-        });
-        match next {
-            Some(v) => {
-                self.value = v;
-                Phase::Digits
-            }
-            None => Phase::Bad,
+        let d = i128::from(b - b'0');
+        // MAX_DIGITS nines fit with room to spare: a value that would pass them is refused
+        // before any arithmetic could overflow.
+        // A value of MAX_DIGITS - 1 digits times ten plus a digit stays below 10^MAX_DIGITS,
+        // which fits in i128; one more digit is refused before any arithmetic could overflow.
+        const SHIFT_LIMIT: u128 = 10u128.pow(MAX_DIGITS as u32 - 1);
+        if self.value.unsigned_abs() >= SHIFT_LIMIT {
+            return Phase::Bad;
         }
+        self.value = self.value * 10 + if self.neg { -d } else { d };
+        Phase::Digits
     }
 
-    /// The integer, or `None` if the body was empty, held anything else, or overflowed.
-    pub fn finish(&self) -> Option<i64> {
+    /// The integer, or `None` if the input was empty, held anything else, or had too many
+    /// digits.
+    pub fn finish(&self) -> Option<i128> {
         match self.phase {
             Phase::Digits | Phase::Trail => Some(self.value),
             _ => None,
@@ -229,31 +253,35 @@ mod tests {
 
     #[test]
     fn parse_table() {
-        let table: &[(&[u8], Option<i64>)] = &[
-            (b"0", Some(0)),
-            (b"42", Some(42)),
-            (b"+42", Some(42)),
-            (b"-42", Some(-42)),
-            (b"007", Some(7)),
-            (b"-0", Some(0)),
-            (b"9223372036854775807", Some(i64::MAX)),
-            (b"-9223372036854775808", Some(i64::MIN)),
-            (b"9223372036854775808", None),
-            (b"-9223372036854775809", None),
-            (b"99999999999999999999999", None),
-            (b"", None),
-            (b"-", None),
-            (b"+", None),
-            (b"+-1", None),
-            (b"1-", None),
-            (b" 1", None),
-            (b"1 ", None),
-            (b"1a", None),
-            (b"0x10", None),
-            (b"1.5", None),
+        let max = "9".repeat(MAX_DIGITS);
+        let over = "1".to_string() + &"0".repeat(MAX_DIGITS);
+        let table: Vec<(Vec<u8>, Option<i128>)> = vec![
+            (b"0".to_vec(), Some(0)),
+            (b"42".to_vec(), Some(42)),
+            (b"+42".to_vec(), Some(42)),
+            (b"-42".to_vec(), Some(-42)),
+            (b"007".to_vec(), Some(7)),
+            (b"-0".to_vec(), Some(0)),
+            (b"9223372036854775808".to_vec(), Some(1 << 63)),
+            (b"-9223372036854775809".to_vec(), Some(-(1 << 63) - 1)),
+            (max.as_bytes().to_vec(), Some(max.parse().unwrap())),
+            (format!("-{max}").into_bytes(), Some(-max.parse::<i128>().unwrap())),
+            (format!("000{max}").into_bytes(), Some(max.parse().unwrap())),
+            (over.clone().into_bytes(), None),
+            (format!("-{over}").into_bytes(), None),
+            (b"".to_vec(), None),
+            (b"-".to_vec(), None),
+            (b"+".to_vec(), None),
+            (b"+-1".to_vec(), None),
+            (b"1-".to_vec(), None),
+            (b" 1".to_vec(), None),
+            (b"1 ".to_vec(), None),
+            (b"1a".to_vec(), None),
+            (b"0x10".to_vec(), None),
+            (b"1.5".to_vec(), None),
         ];
-        for (s, want) in table {
-            assert_eq!(parse_i64(s), *want, "{:?}", String::from_utf8_lossy(s));
+        for (s, want) in &table {
+            assert_eq!(parse_int(s), *want, "{:?}", String::from_utf8_lossy(s));
         }
     }
 
@@ -267,8 +295,13 @@ mod tests {
             let v = x as i64 >> (x % 64);
             let mut buf = [0u8; 20];
             let n = write_i64(&mut buf, v);
-            assert_eq!(parse_i64(&buf[..n]), Some(v));
+            assert_eq!(parse_int(&buf[..n]), Some(i128::from(v)));
         }
+    }
+
+    fn query_total(q: &[u8]) -> Option<i64> {
+        let mut sum = Sum::new();
+        if sum_query(q, &mut sum) { sum.total() } else { None }
     }
 
     #[test]
@@ -287,17 +320,82 @@ mod tests {
             (b"a=9223372036854775807&b=1", None),
             (b"a=-9223372036854775808&b=-1", None),
             (b"a=-9223372036854775808&b=1", Some(i64::MIN + 1)),
+            // The order of the terms never matters: only the total must fit.
+            (b"a=9223372036854775807&b=1&c=-1", Some(i64::MAX)),
+            (b"a=-9223372036854775808&b=-1&c=1", Some(i64::MIN)),
+            (b"a=99999999999999999999&b=-99999999999999999998", Some(1)),
             (b"a=99999999999999999999", None),
             (b"a=-99999999999999999999", None),
             (b"a=1&b=99999999999999999999x", Some(1)),
             (b"a=1a&b=2", Some(2)),
+            (b"a=1000000000000000000000000000000000000000&b=0", None),
         ];
         for (q, want) in table {
-            assert_eq!(sum_query(q), *want, "{:?}", String::from_utf8_lossy(q));
+            assert_eq!(query_total(q), *want, "{:?}", String::from_utf8_lossy(q));
         }
     }
 
-    fn body_split(input: &[u8], at: usize) -> Option<i64> {
+    /// The exact total of `terms` if it fits in i64, computed as A·2^64 + B with small A and B
+    /// (an independent reference: no wrapping anywhere).
+    fn reference_total(terms: &[i128]) -> Option<i64> {
+        let mut high: i128 = 0;
+        let mut low: i128 = 0;
+        for &t in terms {
+            high += t >> 64;
+            low += t & 0xFFFF_FFFF_FFFF_FFFF;
+        }
+        high += low >> 64;
+        low &= 0xFFFF_FFFF_FFFF_FFFF;
+        match high {
+            0 if low < 1 << 63 => Some(low as i64),
+            -1 if low >= 1 << 63 => Some((low - (1 << 64)) as i64),
+            _ => None,
+        }
+    }
+
+    /// The sum against the reference, with running sums pushed far past i128 so the wrap count
+    /// is exercised, and totals near the edges of i64.
+    #[test]
+    fn sums_are_exact_in_any_order() {
+        let big = 10i128.pow(MAX_DIGITS as u32) - 1;
+        let mut rng = 0x0DDB_1A5E_5BAD_5EEDu64;
+        let mut fits = 0;
+        for _ in 0..20_000 {
+            let n = 1 + crate::test_rng::xorshift(&mut rng) % 12;
+            let mut terms: Vec<i128> = (0..n)
+                .map(|_| {
+                    let r = crate::test_rng::xorshift(&mut rng);
+                    match r % 5 {
+                        0 => big,
+                        1 => -big,
+                        2 => i128::from(r as i64),
+                        3 => i128::from(i64::MAX) * if r & 8 == 0 { 1 } else { -1 },
+                        _ => i128::from((r >> 3) as i8),
+                    }
+                })
+                .collect();
+            // Cancel the big terms now and then, so that the total lands in i64.
+            if crate::test_rng::xorshift(&mut rng) % 2 == 0 {
+                let bigs = terms.iter().filter(|&&t| t == big).count() as i128
+                    - terms.iter().filter(|&&t| t == -big).count() as i128;
+                for _ in 0..bigs.unsigned_abs() {
+                    terms.push(if bigs > 0 { -big } else { big });
+                }
+                let k = crate::test_rng::xorshift(&mut rng) as usize % terms.len();
+                terms.rotate_left(k);
+            }
+            let want = reference_total(&terms);
+            fits += usize::from(want.is_some());
+            let mut sum = Sum::new();
+            for &t in &terms {
+                sum.add(t);
+            }
+            assert_eq!(sum.total(), want, "{terms:?}");
+        }
+        assert!(fits > 2000 && fits < 18_000, "both outcomes should be common: {fits}");
+    }
+
+    fn body_split(input: &[u8], at: usize) -> Option<i128> {
         let mut b = IntBody::new();
         b.feed(&input[..at]);
         b.feed(&input[at..]);
@@ -306,15 +404,15 @@ mod tests {
 
     #[test]
     fn int_body_every_split() {
-        let table: &[(&[u8], Option<i64>)] = &[
+        let table: &[(&[u8], Option<i128>)] = &[
             (b"20", Some(20)),
             (b"5", Some(5)),
             (b" \t\r\n-17 \r\n", Some(-17)),
             (b"+3\n", Some(3)),
-            (b"9223372036854775807", Some(i64::MAX)),
-            (b"-9223372036854775808", Some(i64::MIN)),
-            (b"9223372036854775808", None),
-            (b"-9223372036854775809", None),
+            (b"9223372036854775807", Some(i128::from(i64::MAX))),
+            (b"-9223372036854775811", Some(-9223372036854775811)),
+            (b"99999999999999999999999999999999999999", Some(99999999999999999999999999999999999999)),
+            (b"100000000000000000000000000000000000000", None),
             (b"", None),
             (b"   ", None),
             (b"-", None),
