@@ -11,8 +11,37 @@
 //! slot is either free or live, and `live() + free slots == capacity()`.
 #![allow(unsafe_code)]
 
+use crate::http1;
 use crate::sys;
 use core::mem::size_of;
+
+/// The protocol a connection speaks, with its state between reads. `repr(u8)` with HTTP/1.1's
+/// idle state first: all-zero bytes are that state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Proto {
+    Http1(http1::Conn) = 0,
+}
+
+impl Default for Proto {
+    fn default() -> Self {
+        Proto::Http1(http1::Conn::default())
+    }
+}
+
+/// Where a connection is in its life. `repr(u8)`, open first: all-zero bytes are `Open`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Life {
+    #[default]
+    Open = 0,
+    /// Close once the unsent output is gone.
+    Closing = 1,
+    /// Our side is shut (FIN sent); input is read and dropped until the peer closes too or the
+    /// deadline passes, so unread input never turns the close into a reset that destroys
+    /// answers in flight.
+    Lingering = 2,
+}
 
 /// A connection's state between events. All-zero bytes are a valid (free) slot.
 #[derive(Clone, Copy, Default)]
@@ -31,12 +60,17 @@ pub struct Slot {
     /// While output waits for the peer: the kernel's send queue when the wait began or last
     /// moved, to tell a slow reader from one that stopped.
     pub queued: u32,
-    /// Worker-defined state bits.
-    pub flags: u16,
+    /// Worker-defined hints about the socket (unread input, the peer's close, ...).
+    pub io: u8,
+    pub life: Life,
     /// Whether the slot holds a connection.
     live: bool,
+    /// Whether the connection counts toward the process's connection limit (a refused one,
+    /// lingering after its 503, does not).
+    pub counted: bool,
     /// Next free slot (index + 1; 0 = none) while free.
     next_free: u32,
+    pub proto: Proto,
 }
 
 /// Names one tenancy of one slot: `generation << 32 | index`.
@@ -83,8 +117,10 @@ impl Arena {
         let slot_bytes = capacity.checked_mul(size_of::<Slot>()).ok_or(sys::Errno::ENOMEM)?;
         let raw = map_zeroed(slot_bytes)?;
         // SAFETY: mmap returns page-aligned memory, which satisfies Slot's alignment; the
-        // mapping holds `capacity` Slots exactly; an all-zero Slot is a valid value (integers
-        // and a bool false); `raw` is not used again, so this is the only reference.
+        // mapping holds `capacity` Slots exactly; an all-zero Slot is a valid value (integers,
+        // bools false, and `repr(u8)` enums whose variant 0 holds only zero-valid data: see the
+        // test `an_all_zero_slot_is_a_free_one`); `raw` is not used again, so this is the only
+        // reference.
         let slots = unsafe {
             core::slice::from_raw_parts_mut(raw.as_mut_ptr().cast::<Slot>(), capacity)
         };
@@ -177,7 +213,18 @@ mod tests {
     #[test]
     fn a_slot_record_stays_small() {
         // The README promises an idle connection costs only this record.
-        assert_eq!(size_of::<Slot>(), 36);
+        assert!(size_of::<Slot>() <= 256, "{}", size_of::<Slot>());
+    }
+
+    #[test]
+    fn an_all_zero_slot_is_a_free_one() {
+        // SAFETY: the point of the test: zeroed() checks that all-zero bytes may be a Slot
+        // (it panics for types that do not permit it), and the fields must read as a free,
+        // idle slot.
+        let z: Slot = unsafe { core::mem::zeroed() };
+        assert!(!z.live && !z.counted);
+        assert_eq!(z.life, Life::Open);
+        assert_eq!(z.proto, Proto::Http1(http1::Conn::Idle { blank: 0 }));
     }
 
     #[test]

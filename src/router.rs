@@ -149,6 +149,16 @@ impl Pending {
         }
     }
 
+    /// A refusal known from the head alone (the path is unknown, the method not allowed, the
+    /// query malformed): a client that waits before sending its body need not send it.
+    pub fn refusal(&self) -> Option<Answer> {
+        match self.endpoint {
+            Endpoint::Fixed(answer) if answer.status >= 400 => Some(answer),
+            Endpoint::Sum { .. } if self.query.is_none() => Some(Answer::error(400)),
+            _ => None,
+        }
+    }
+
     /// The answer, once the whole body (if any: `has_body`) has been fed.
     pub fn finish(&self, has_body: bool) -> Answer {
         match self.endpoint {
@@ -237,6 +247,16 @@ mod tests {
         assert!(!route(Method::Get, b"/baseline11", b"").reads_body());
         assert!(!route(Method::Post, b"/", b"").reads_body());
         assert!(!route(Method::Post, b"/nope", b"").reads_body());
+    }
+
+    #[test]
+    fn refusals_known_from_the_head() {
+        assert_eq!(route(Method::Post, b"/nope", b"").refusal(), Some(Answer::error(404)));
+        assert_eq!(route(Method::Post, b"/pipeline", b"").refusal().map(|a| a.status), Some(405));
+        assert_eq!(route(Method::Post, b"/baseline11", b"a=1000000000000000000000000000000000000000").refusal(),
+            Some(Answer::error(400)));
+        assert_eq!(route(Method::Post, b"/baseline11", b"a=1").refusal(), None);
+        assert_eq!(route(Method::Post, b"/", b"").refusal(), None);
     }
 
     #[test]

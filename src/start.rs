@@ -2,12 +2,12 @@
 //! limit, SIGPIPE), one SO_REUSEPORT listener per worker, the workers themselves, the start-up
 //! line, and the orderly stop on SIGTERM/SIGINT.
 
-use crate::parse::Limits;
-use crate::scan::{self, Scanner};
+use crate::http1::head::Limits;
+use crate::http1::scan::{self, Scanner};
 use crate::sys::{self, CpuSet, Errno, Fd, SockFilter};
 use crate::thread;
-use crate::worker::{self, Worker};
-use core::sync::atomic::{AtomicBool, Ordering};
+use crate::worker::{self, Shared, Worker};
+use core::sync::atomic::Ordering;
 use rust_alloc::boxed::Box;
 use rust_alloc::vec::Vec;
 
@@ -15,7 +15,7 @@ pub const USAGE: &str = "\
 usage: mote [options]
   --port N             TCP port to listen on (default 8080; env PORT)
   --threads N          worker threads (default: CPUs in the affinity mask; env THREADS)
-  --connections N      connection slots across all workers (default 65536)
+  --connections N      connections served at once by the whole process (default 65536)
   --parser auto|scalar request scanner: SSE4.2 where the CPU has it, or scalar (default auto)
   --header-timeout S   seconds for a request to arrive once begun, then 408 (default 10)
   --idle-timeout S     seconds an idle keep-alive connection is kept (default 60)
@@ -153,12 +153,15 @@ pub fn configure<'a>(
 
 impl Config {
     /// The worker's share of the configuration.
-    pub fn worker(&self, threads: usize) -> worker::Config {
-        let threads = threads.max(1);
-        // A slot holds one whole request: the largest head plus the largest body.
-        let rbuf = (self.max_header + self.max_body).next_multiple_of(4096);
+    pub fn worker(&self) -> worker::Config {
+        // A slot keeps a head under way (bodies stream through), or the requests a read
+        // brought past the pipeline depth: the largest head, and room to read more after it.
+        let rbuf = (self.max_header + 8192).next_multiple_of(4096);
         worker::Config {
-            capacity: self.connections.div_ceil(threads),
+            limit: self.connections,
+            // Connections may all arrive on one CPU, so every worker can take the whole limit
+            // (slots are reserved, not committed), plus headroom to refuse past it politely.
+            capacity: self.connections + self.connections / 16 + 16,
             rbuf,
             wbuf: 16 << 10,
             limits: Limits { max_head: self.max_header, max_target: self.max_uri, max_body: self.max_body as u64 },
@@ -172,8 +175,8 @@ impl Config {
     }
 }
 
-/// Set by the main thread on SIGTERM/SIGINT; workers read it once a second.
-static STOP: AtomicBool = AtomicBool::new(false);
+/// The stop flag (set by the main thread on SIGTERM/SIGINT) and the live connection count.
+static SHARED: Shared = Shared::new();
 
 fn fail(what: &str, e: Errno) -> ! {
     sys::eprint(b"mote: ");
@@ -223,13 +226,29 @@ fn cpu_steering(n: u32) -> [SockFilter; 3] {
     ]
 }
 
+/// Binds a socket to `port` without SO_REUSEPORT, which fails with EADDRINUSE while any other
+/// socket listens there, another mote's included (SO_REUSEPORT alone would let two servers
+/// share the port without a word). Returns the socket, to be closed once our listeners are up,
+/// and the port (the kernel's choice for port 0).
+fn claim_port(port: u16) -> Result<(Fd, u16), Errno> {
+    let fd = sys::socket_tcp4()?;
+    // Only so that connections of an earlier server in TIME_WAIT do not block the port.
+    sys::setsockopt_int(fd.raw(), sys::SOL_SOCKET, sys::SO_REUSEADDR, 1)?;
+    sys::bind_v4(fd.raw(), 0, port)?;
+    let port = sys::local_port(fd.raw())?;
+    Ok((fd, port))
+}
+
 /// Opens a listening socket on `port` that shares the port with the others.
 fn listener(port: u16) -> Result<Fd, Errno> {
     let fd = sys::socket_tcp4()?;
     sys::setsockopt_int(fd.raw(), sys::SOL_SOCKET, sys::SO_REUSEADDR, 1)?;
     sys::setsockopt_int(fd.raw(), sys::SOL_SOCKET, sys::SO_REUSEPORT, 1)?;
-    // Accepted connections inherit TCP_NODELAY from the listener: no setsockopt per connection.
+    // Accepted connections inherit these from the listener: no setsockopt per connection.
     sys::setsockopt_int(fd.raw(), sys::IPPROTO_TCP, sys::TCP_NODELAY, 1)?;
+    // Urgent data is read inline, as ordinary bytes: a request holding it is judged with it,
+    // never silently shortened (and a read stopped at its mark is read on).
+    sys::setsockopt_int(fd.raw(), sys::SOL_SOCKET, sys::SO_OOBINLINE, 1)?;
     sys::bind_v4(fd.raw(), 0, port)?;
     // The kernel caps the backlog at net.core.somaxconn.
     sys::listen(fd.raw(), 65535)?;
@@ -289,14 +308,14 @@ pub fn main(stack: sys::InitialStack) -> ! {
     let threads = cfg.threads.unwrap_or(cpus.len().max(1));
     let scanner = if cfg.scalar { Scanner::Scalar } else { scan::detect() };
 
-    // Listener 0 fixes the port (port 0 asks the kernel for one); the rest join it.
+    // The probe fixes the port (port 0 asks the kernel for one) and proves no one listens on
+    // it; the listeners join it.
+    let (probe, port) = claim_port(cfg.port).unwrap_or_else(|e| fail("listening", e));
     let mut listeners = Vec::with_capacity(threads);
-    let first = listener(cfg.port).unwrap_or_else(|e| fail("listening", e));
-    let port = sys::local_port(first.raw()).unwrap_or_else(|e| fail("reading the port", e));
-    listeners.push(first);
-    for _ in 1..threads {
+    for _ in 0..threads {
         listeners.push(listener(port).unwrap_or_else(|e| fail("listening", e)));
     }
+    drop(probe);
     let (pins, steer) = placement(&cpus, threads);
     if steer && threads > 1
         && let Some(l) = listeners.first() {
@@ -304,10 +323,14 @@ pub fn main(stack: sys::InitialStack) -> ! {
             let _ = sys::attach_cbpf(l.raw(), sys::SO_ATTACH_REUSEPORT_CBPF, &cpu_steering(threads as u32));
         }
 
-    let wcfg = cfg.worker(threads);
+    let wcfg = cfg.worker();
     let mut workers = Vec::with_capacity(threads);
+    let mut wakes = Vec::with_capacity(threads);
     for (listener, cpu) in listeners.into_iter().zip(pins) {
-        let worker = Worker::new(listener, scanner, wcfg, &STOP).unwrap_or_else(|e| fail("setting up a worker", e));
+        let wake = sys::eventfd().unwrap_or_else(|e| fail("setting up a worker", e));
+        // The worker owns its counter; the main thread only adds to it, until exit.
+        wakes.push(wake.raw());
+        let worker = Worker::new(listener, wake, scanner, wcfg, &SHARED).unwrap_or_else(|e| fail("setting up a worker", e));
         let mut worker = Box::new(worker);
         let t = thread::spawn(Box::new(move || {
             let _ = sys::sched_setaffinity(&CpuSet::single(cpu));
@@ -330,7 +353,10 @@ pub fn main(stack: sys::InitialStack) -> ! {
             sys::exit_group(1);
         }
     }
-    STOP.store(true, Ordering::Relaxed);
+    SHARED.stop.store(true, Ordering::Relaxed);
+    for &fd in &wakes {
+        sys::wake(fd);
+    }
     let deadline_ms = u64::from(cfg.grace) * 1000 + 1500;
     for t in &workers {
         t.join_timeout(deadline_ms);
@@ -404,9 +430,11 @@ mod tests {
     }
 
     #[test]
-    fn the_worker_share_adds_up() {
-        let c = Config { connections: 65536, ..Config::default() };
-        assert_eq!(c.worker(3).capacity * 3 >= 65536, true);
-        assert!(c.worker(1).rbuf >= c.max_header + c.max_body);
+    fn every_worker_can_take_the_whole_limit() {
+        let c = Config { connections: 4, ..Config::default() };
+        let w = c.worker();
+        assert_eq!(w.limit, 4);
+        assert!(w.capacity > 4);
+        assert!(Config::default().worker().rbuf > Config::default().max_header);
     }
 }

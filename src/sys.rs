@@ -29,7 +29,8 @@ pub const SO_REUSEPORT: i32 = 15;
 pub const SO_ATTACH_REUSEPORT_CBPF: i32 = 51;
 pub const IPPROTO_TCP: i32 = 6;
 pub const TCP_NODELAY: i32 = 1;
-pub const TCP_DEFER_ACCEPT: i32 = 9;
+/// Urgent (out-of-band) data stays in the stream, read as ordinary bytes.
+pub const SO_OOBINLINE: i32 = 10;
 pub const MSG_NOSIGNAL: i32 = 0x4000;
 pub const SHUT_WR: i32 = 1;
 
@@ -38,11 +39,12 @@ pub const EPOLL_CTL_ADD: i32 = 1;
 pub const EPOLL_CTL_DEL: i32 = 2;
 pub const EPOLL_CTL_MOD: i32 = 3;
 pub const EPOLLIN: u32 = 0x001;
+/// Urgent data arrived (TCP stops a read at its mark).
+pub const EPOLLPRI: u32 = 0x002;
 pub const EPOLLOUT: u32 = 0x004;
 pub const EPOLLERR: u32 = 0x008;
 pub const EPOLLHUP: u32 = 0x010;
 pub const EPOLLRDHUP: u32 = 0x2000;
-pub const EPOLLEXCLUSIVE: u32 = 1 << 28;
 pub const EPOLLET: u32 = 1 << 31;
 
 pub const PROT_NONE: usize = 0;
@@ -51,6 +53,9 @@ pub const PROT_WRITE: usize = 2;
 const MAP_PRIVATE: usize = 0x02;
 const MAP_ANONYMOUS: usize = 0x20;
 const MAP_NORESERVE: usize = 0x4000;
+
+const EFD_NONBLOCK: usize = 0o4000;
+const EFD_CLOEXEC: usize = 0o2000000;
 
 pub const CLOCK_REALTIME: usize = 0;
 pub const CLOCK_MONOTONIC: usize = 1;
@@ -334,9 +339,18 @@ pub fn wait_signal(signals: &[i32], timeout_ms: u64) -> Result<Option<i32>> {
     }
 }
 
-pub fn getpid() -> i32 {
-    // SAFETY: getpid takes no memory.
-    unsafe { syscall!(Sysno::getpid) }.map(|p| p as i32).unwrap_or(0)
+/// A non-blocking event counter: a worker waits on it in its epoll set, the main thread adds to
+/// it ([`wake`]) to get the worker's attention at once.
+pub fn eventfd() -> Result<Fd> {
+    // SAFETY: eventfd2 takes no memory.
+    let fd = unsafe { syscall!(Sysno::eventfd2, 0, EFD_NONBLOCK | EFD_CLOEXEC)? };
+    Ok(Fd(fd as i32))
+}
+
+/// Adds one to an event counter ([`eventfd`]), making it readable.
+pub fn wake(fd: i32) {
+    let one = 1u64.to_ne_bytes();
+    let _ = write(fd, &one);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,31 +1,41 @@
 //! The per-core event loop. Each worker owns its listener, its epoll instance, its connection
-//! arena and two scratch buffers; nothing here is shared with other workers.
+//! arena and two scratch buffers; what it shares with the other workers is one count of live
+//! connections (so `--connections` holds for the whole process) and the stop flag.
 //!
-//! A connection is registered once, edge-triggered for input and output, and never modified.
-//! On each event the worker runs [`Worker::drive`]: finish any unsent output, read, answer every
-//! complete request in the bytes read (one send for all of them), keep a partial request or
-//! unsent output in the connection's slot, and repeat until the socket has nothing more.
-//! Input is read into a worker-wide scratch buffer and only a leftover is copied to the slot, so
-//! a connection whose requests arrive whole never touches its slot's buffer pages.
+//! A connection is registered once, edge-triggered for input, output, the peer's close and
+//! urgent data, and never modified. On each event the worker runs [`Worker::drive`]: finish any
+//! unsent output, read, hand the bytes to the connection's protocol (which answers every request
+//! they complete, into one output buffer), keep what the protocol did not use and what the socket
+//! did not take in the connection's slot, and repeat until the socket has nothing more. Input is
+//! read into a worker-wide scratch buffer and only a leftover is copied to the slot, so a
+//! connection whose requests arrive whole never touches its slot's buffer pages.
 //!
-//! A timer descriptor ticks once a second: it refreshes the `Date` header and the coarse clock,
-//! and expires connections past their deadline (no syscall per request for either).
+//! Closing: once answers may be in flight, a close is gentle (RFC 9112 §9.6): the output is
+//! finished, our side is shut, and input is read and dropped until the peer closes or a short
+//! linger ends. A close with unread input would otherwise make the kernel reset the connection
+//! and destroy the answers still in its send queue.
+//!
+//! A timer descriptor ticks once a second: it refreshes the `Date` and the coarse clock, and
+//! expires connections past their deadline (no syscall per request for either). An event
+//! counter wakes the worker at once when the process is asked to stop.
 
-use crate::arena::{self, Arena, Token};
+use crate::arena::{self, Arena, Life, Proto, Token};
 use crate::date;
-use crate::handler::{self, Ctx};
-use crate::parse::Limits;
-use crate::response::{self, Body, Reply};
-use crate::scan::Scanner;
+use crate::http1::{self, Ctx};
+use crate::http1::head::Limits;
+use crate::http1::scan::Scanner;
+use crate::response::Heads;
 use crate::sys::{self, Errno, EpollEvent, Fd};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// What a worker is told at start.
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
-    /// Connection slots in this worker.
+    /// Connections the whole process may serve at once (`--connections`).
+    pub limit: usize,
+    /// Connection slots in this worker: the limit, and room to refuse past it politely.
     pub capacity: usize,
-    /// Bytes a slot can hold of one request (head and body): the read buffer.
+    /// Bytes a slot can hold of unanswered input: the read buffer (and the input scratch).
     pub rbuf: usize,
     /// Bytes a slot can hold of unsent output: the write buffer (and the output scratch).
     pub wbuf: usize,
@@ -38,51 +48,66 @@ pub struct Config {
     pub idle_timeout: u32,
     /// Seconds a peer may leave our output unread.
     pub send_timeout: u32,
-    /// Seconds to discard input after a refusal before closing.
+    /// Seconds to wait for the peer's close after ours.
     pub linger_timeout: u32,
     /// Seconds to finish answers once asked to stop.
     pub grace: u32,
 }
 
+/// What the workers share: the stop flag and the count of live connections.
+pub struct Shared {
+    pub stop: AtomicBool,
+    pub live: AtomicUsize,
+}
+
+impl Shared {
+    pub const fn new() -> Shared {
+        Shared { stop: AtomicBool::new(false), live: AtomicUsize::new(0) }
+    }
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared::new()
+    }
+}
+
 const LISTENER: u64 = u64::MAX;
 const TIMER: u64 = u64::MAX - 1;
+const WAKE: u64 = u64::MAX - 2;
 const EVENTS: usize = 512;
 /// Turns a connection gets per event before it yields to the others.
 const TURNS: usize = 4;
 /// Connections that yielded with work left, driven again before the next wait.
 const READY: usize = 512;
 
-// Slot flags.
-/// Close once the unsent output is gone.
-const CLOSE_AFTER: u16 = 1;
-/// ... and close gently: shut our side, discard input until the peer closes or time runs out
-/// (so unread input cannot turn the close into a reset that destroys answers in flight).
-const GENTLE: u16 = 2;
-/// Our side is shut; input is being discarded.
-const LINGER: u16 = 4;
-/// The peer has closed its side: answer what is buffered, then close.
-const PEER_EOF: u16 = 8;
-/// Answering stopped with complete requests possibly buffered: serve them before reading.
-const STOPPED: u16 = 16;
+// Hints about a connection's socket (the slot's `io` bits).
+/// The peer has closed its side, and every byte before its close has been read.
+const PEER_EOF: u8 = 1;
+/// Answering stopped with complete requests possibly kept: serve them before reading.
+const STOPPED: u8 = 2;
 /// epoll reported the peer's close (or an error): read until recv says so, even after a short
 /// read, since no further edge will come.
-const HUNG_UP: u16 = 32;
+const HUNG_UP: u8 = 4;
 /// The socket may hold input we have not read: an input edge came, or the last read filled its
 /// buffer. No further edge will come for those bytes, so the connection reads until a read comes
 /// back short, even if it has to wait for output room first.
-const UNREAD: u16 = 64;
+const UNREAD: u8 = 8;
 /// The connection is on the ready list (once at most).
-const QUEUED: u16 = 128;
+const QUEUED: u8 = 16;
+/// Urgent data arrived: a read stops at its mark, so a short read does not mean the socket is
+/// empty; read until it says so.
+const URGENT: u8 = 32;
 
-/// Where the turn leaves the connection.
+/// Where a turn leaves the connection.
 enum Next {
-    /// Go round again (more to read, buffered requests, or a close to carry out).
+    /// Go round again (more to read, kept requests, or a close to carry out).
     Again,
     /// Nothing to do until the next event.
     Wait,
     /// Close now.
     Close,
-    /// Answer with this status, then close (a request that can no longer complete).
+    /// Answer with this status, then close gently (a request that can no longer complete).
     Refuse(u16),
 }
 
@@ -90,34 +115,37 @@ pub struct Worker {
     ep: Fd,
     listener: Option<Fd>,
     timer: Fd,
+    wake: Fd,
     arena: Arena,
     input: &'static mut [u8],
     output: &'static mut [u8],
     scan: Scanner,
     cfg: Config,
-    date: [u8; date::LEN],
+    heads: Heads,
     /// Coarse monotonic seconds.
     now: u32,
     /// Accepting is paused (out of descriptors) until a connection closes or the next tick.
     paused: bool,
-    stop: &'static AtomicBool,
+    shared: &'static Shared,
     stopping_since: Option<u32>,
     ready: [u64; READY],
     ready_len: usize,
 }
 
 impl Worker {
-    pub fn new(listener: Fd, scan: Scanner, cfg: Config, stop: &'static AtomicBool) -> Result<Self, Errno> {
+    /// A worker for `listener`; `wake` is the event counter the main thread signals to stop it.
+    pub fn new(listener: Fd, wake: Fd, scan: Scanner, cfg: Config, shared: &'static Shared) -> Result<Self, Errno> {
         let ep = sys::epoll_create()?;
         sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, listener.raw(), sys::EPOLLIN, LISTENER)?;
         let timer = sys::timerfd_periodic(1000)?;
         sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, timer.raw(), sys::EPOLLIN, TIMER)?;
+        sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, wake.raw(), sys::EPOLLIN, WAKE)?;
         let arena = Arena::new(cfg.capacity, cfg.rbuf, cfg.wbuf)?;
         let input = arena::map_zeroed(cfg.rbuf)?;
         let output = arena::map_zeroed(cfg.wbuf)?;
         let mut w = Worker {
-            ep, listener: Some(listener), timer, arena, input, output, scan, cfg,
-            date: [0; date::LEN], now: 0, paused: false, stop, stopping_since: None,
+            ep, listener: Some(listener), timer, wake, arena, input, output, scan, cfg,
+            heads: Heads::new(&[b' '; date::LEN]), now: 0, paused: false, shared, stopping_since: None,
             ready: [0; READY], ready_len: 0,
         };
         w.refresh_clock();
@@ -139,25 +167,8 @@ impl Worker {
                 match ev.data() {
                     LISTENER => self.accept_all(),
                     TIMER => self.tick(),
-                    token => {
-                        if let Some(index) = self.arena.resolve(Token(token)) {
-                            let events = ev.events();
-                            if let Some(slot) = self.arena.slot(index) {
-                                // An input edge means bytes arrived: remember it, since the turn
-                                // may have to wait for output room before it reads them, and no
-                                // further edge will come for those bytes.
-                                if events & sys::EPOLLIN != 0 {
-                                    slot.flags |= UNREAD;
-                                }
-                                if events & (sys::EPOLLRDHUP | sys::EPOLLHUP | sys::EPOLLERR) != 0 {
-                                    slot.flags |= HUNG_UP;
-                                }
-                            }
-                            if events & !sys::EPOLLOUT != 0 || self.has_output(index) {
-                                self.drive(index);
-                            }
-                        }
-                    }
+                    WAKE => self.woken(),
+                    token => self.event(Token(token), ev.events()),
                 }
             }
             self.drive_ready();
@@ -167,17 +178,40 @@ impl Worker {
         }
     }
 
-    /// Whether a connection has output waiting for the socket (a bare EPOLLOUT matters only
-    /// then; the one that follows registration does not).
-    fn has_output(&mut self, index: usize) -> bool {
-        self.arena.slot(index).is_some_and(|s| s.wpos < s.wlen)
+    fn event(&mut self, token: Token, events: u32) {
+        let Some(index) = self.arena.resolve(token) else { return };
+        let Some(slot) = self.arena.slot(index) else { return };
+        // An input edge means bytes arrived: remember it, since the turn may have to wait for
+        // output room before it reads them, and no further edge will come for those bytes.
+        if events & sys::EPOLLIN != 0 {
+            slot.io |= UNREAD;
+        }
+        if events & sys::EPOLLPRI != 0 {
+            slot.io |= UNREAD | URGENT;
+        }
+        if events & (sys::EPOLLRDHUP | sys::EPOLLHUP | sys::EPOLLERR) != 0 {
+            slot.io |= HUNG_UP;
+        }
+        // A bare EPOLLOUT matters only when output waits (not the one after registration).
+        if events & !sys::EPOLLOUT != 0 || slot.wpos < slot.wlen {
+            self.drive(index);
+        }
     }
 
     fn refresh_clock(&mut self) {
         let (mono, _) = sys::clock_gettime(sys::CLOCK_MONOTONIC);
         self.now = mono as u32;
         let (real, _) = sys::clock_gettime(sys::CLOCK_REALTIME);
-        self.date = date::imf_fixdate(real);
+        self.heads.refresh(&date::imf_fixdate(real));
+    }
+
+    /// The main thread's signal: begin the stop now rather than at the next tick.
+    fn woken(&mut self) {
+        let mut count = [0u8; 8];
+        let _ = sys::read(self.wake.raw(), &mut count);
+        if self.stopping_since.is_none() && self.shared.stop.load(Ordering::Relaxed) {
+            self.begin_stop();
+        }
     }
 
     fn tick(&mut self) {
@@ -187,7 +221,7 @@ impl Worker {
         if self.paused {
             self.resume_accepting();
         }
-        if self.stopping_since.is_none() && self.stop.load(Ordering::Relaxed) {
+        if self.stopping_since.is_none() && self.shared.stop.load(Ordering::Relaxed) {
             self.begin_stop();
         }
         let grace_over = self
@@ -195,20 +229,24 @@ impl Worker {
             .is_some_and(|since| self.now.wrapping_sub(since) >= self.cfg.grace);
         for index in 0..self.arena.high_water() {
             let Some(slot) = self.arena.slot(index) else { continue };
-            let idle = idle(slot);
-            let expired = deadline_passed(slot.deadline, self.now);
-            if grace_over || (self.stopping_since.is_some() && idle) {
+            if grace_over {
                 self.close(index);
-            } else if expired {
+            } else if deadline_passed(slot.deadline, self.now) {
                 self.expire(index);
             }
         }
     }
 
-    /// Stops accepting: the listener closes; connections finish what they have.
+    /// Stops accepting (the listener closes) and closes the connections between requests;
+    /// those with a request under way finish it, within the grace period.
     fn begin_stop(&mut self) {
         self.stopping_since = Some(self.now);
         self.listener = None;
+        for index in 0..self.arena.high_water() {
+            if self.arena.slot(index).is_some_and(|s| idle(s)) {
+                self.shut(index);
+            }
+        }
     }
 
     fn resume_accepting(&mut self) {
@@ -243,51 +281,88 @@ impl Worker {
         }
     }
 
+    /// Takes a new connection: a slot, and a place in the process's count. Past the limit it
+    /// gets a 503 from a slot of the headroom, and a gentle close.
     fn admit(&mut self, fd: i32) {
-        let deadline = self.now.wrapping_add(self.cfg.idle_timeout);
+        let counted = self.shared.live.fetch_add(1, Ordering::Relaxed) < self.cfg.limit;
+        if !counted {
+            self.shared.live.fetch_sub(1, Ordering::Relaxed);
+        }
+        let deadline = self.now.wrapping_add(if counted { self.cfg.idle_timeout } else { self.cfg.linger_timeout });
         let Some(token) = self.arena.insert(fd, deadline) else {
-            // Every slot is taken: say so at once rather than leave the client waiting.
-            self.send_refusal(fd, 503);
+            // Not even room to refuse politely: say so at once, best effort.
+            let n = http1::refusal(self.output, &self.heads, 503);
+            let _ = sys::send(fd, self.output.get(..n).unwrap_or_default());
+            if counted {
+                self.shared.live.fetch_sub(1, Ordering::Relaxed);
+            }
             sys::close(fd);
             return;
         };
         let Some(index) = self.arena.resolve(token) else { return };
-        let interest = sys::EPOLLIN | sys::EPOLLOUT | sys::EPOLLRDHUP | sys::EPOLLET;
+        if let Some(slot) = self.arena.slot(index) {
+            slot.counted = counted;
+        }
+        let interest = sys::EPOLLIN | sys::EPOLLOUT | sys::EPOLLRDHUP | sys::EPOLLPRI | sys::EPOLLET;
         if sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_ADD, fd, interest, token.0).is_err() {
             self.close(index);
+            return;
+        }
+        if !counted {
+            self.refuse(index, 503);
         }
     }
 
     fn close(&mut self, index: usize) {
+        let counted = self.arena.slot(index).is_some_and(|s| s.counted);
         if let Some(fd) = self.arena.remove(index) {
             // Closing the last reference also removes it from the epoll set.
             sys::close(fd);
+            if counted {
+                self.shared.live.fetch_sub(1, Ordering::Relaxed);
+            }
         }
         if self.paused {
             self.resume_accepting();
         }
     }
 
-    /// Sends a refusal with `status` straight to a socket, best effort (the connection closes
-    /// next whatever happens).
-    fn send_refusal(&mut self, fd: i32, status: u16) {
-        let reply = Reply { status, body: Body::Reason, head_only: false, close: true,
-                            keep_alive_10: false, allow: None };
-        if let Some(n) = response::write(self.output, &self.date, &reply) {
-            let _ = sys::send(fd, self.output.get(..n).unwrap_or(&[]));
+    /// Closes a connection that has no request under way: at once when nothing can be lost
+    /// (nothing unsent, no input unread, every byte sent acknowledged), else gently.
+    fn shut(&mut self, index: usize) {
+        let Some(slot) = self.arena.slot(index) else { return };
+        let quiet = slot.wpos == slot.wlen && slot.io & UNREAD == 0 && sys::unsent(slot.fd) == Ok(0);
+        if quiet {
+            self.close(index);
+        } else {
+            slot.life = Life::Closing;
+            slot.deadline = self.now.wrapping_add(self.cfg.linger_timeout);
+            self.drive(index);
         }
     }
 
-    /// Answers a connection's unfinished request with `status` and closes it.
+    /// Answers a connection's unfinished request (or the connection itself) with `status` and
+    /// closes it gently.
     fn refuse(&mut self, index: usize, status: u16) {
-        if let Some(fd) = self.arena.slot(index).map(|s| s.fd) {
-            self.send_refusal(fd, status);
+        let n = http1::refusal(self.output, &self.heads, status);
+        let now = self.now;
+        let cfg = self.cfg;
+        if let Some((slot, _, wbuf)) = self.arena.parts(index) {
+            slot.life = Life::Closing;
+            slot.rlen = 0;
+            slot.proto = Proto::default();
+            slot.deadline = now.wrapping_add(cfg.send_timeout);
+            let out = self.output.get(..n).unwrap_or_default();
+            match send_or_keep(slot, wbuf, out, now, &cfg) {
+                Ok(()) => {}
+                Err(()) => return self.close(index),
+            }
         }
-        self.close(index);
+        self.drive(index);
     }
 
     /// A connection past its deadline: a request that did not arrive in time gets 408; a peer
-    /// still reading our output (however slowly) gets more time; anything else just closes.
+    /// still reading our output (however slowly) gets more time; anything else closes.
     fn expire(&mut self, index: usize) {
         let (now, send_timeout) = (self.now, self.cfg.send_timeout);
         let Some(slot) = self.arena.slot(index) else { return };
@@ -300,30 +375,29 @@ impl Worker {
                 slot.deadline = now.wrapping_add(send_timeout);
                 return;
             }
+            return self.close(index);
         }
-        let waiting_for_request =
-            slot.rlen > 0 && slot.wpos == slot.wlen && slot.flags & (LINGER | CLOSE_AFTER) == 0;
-        if waiting_for_request {
-            self.refuse(index, 408);
-        } else {
-            self.close(index);
+        let Proto::Http1(conn) = slot.proto;
+        match slot.life {
+            Life::Open if conn.begun() => self.refuse(index, 408),
+            Life::Open => self.shut(index),
+            // The linger is over.
+            Life::Closing | Life::Lingering => self.close(index),
         }
     }
 
     /// Puts a connection that has had its turns on the ready list, once: true if it is there
     /// (now or already), false if the list is full and it must go on now.
     fn enqueue(&mut self, index: usize) -> bool {
+        let Some(token) = self.arena.token(index) else { return false };
         let Some(slot) = self.arena.slot(index) else { return false };
-        if slot.flags & QUEUED != 0 {
+        if slot.io & QUEUED != 0 {
             return true;
         }
-        let Some(token) = self.arena.token(index) else { return false };
         let Some(entry) = self.ready.get_mut(self.ready_len) else { return false };
         *entry = token.0;
         self.ready_len += 1;
-        if let Some(slot) = self.arena.slot(index) {
-            slot.flags |= QUEUED;
-        }
+        slot.io |= QUEUED;
         true
     }
 
@@ -338,7 +412,7 @@ impl Worker {
             let Some(&token) = self.ready.get(i) else { break };
             if let Some(index) = self.arena.resolve(Token(token)) {
                 if let Some(slot) = self.arena.slot(index) {
-                    slot.flags &= !QUEUED;
+                    slot.io &= !QUEUED;
                 }
                 self.drive(index);
             }
@@ -362,18 +436,12 @@ impl Worker {
             match self.turn(index) {
                 Next::Again => {}
                 Next::Wait => break,
-                Next::Close => {
-                    self.close(index);
-                    return;
-                }
-                Next::Refuse(status) => {
-                    self.refuse(index, status);
-                    return;
-                }
+                Next::Close => return self.close(index),
+                Next::Refuse(status) => return self.refuse(index, status),
             }
         }
         if self.stopping_since.is_some() && self.arena.slot(index).is_some_and(|s| idle(s)) {
-            self.close(index);
+            self.shut(index);
         }
     }
 
@@ -386,7 +454,7 @@ impl Worker {
 
         // 1. Output we could not send before goes first.
         if slot.wpos < slot.wlen {
-            let pending = wbuf.get(slot.wpos as usize..slot.wlen as usize).unwrap_or(&[]);
+            let pending = wbuf.get(slot.wpos as usize..slot.wlen as usize).unwrap_or_default();
             match sys::send(fd, pending) {
                 Ok(n) if n < pending.len() => {
                     slot.wpos += n as u32;
@@ -398,7 +466,8 @@ impl Worker {
                     slot.wpos = 0;
                     slot.wlen = 0;
                     // A request already begun keeps its own deadline.
-                    if slot.rlen == 0 {
+                    let Proto::Http1(conn) = slot.proto;
+                    if !conn.begun() && slot.life == Life::Open {
                         slot.deadline = now.wrapping_add(cfg.idle_timeout);
                     }
                 }
@@ -408,17 +477,19 @@ impl Worker {
             }
         }
 
-        // 2. A close decided earlier, now that the output is out.
-        if slot.flags & CLOSE_AFTER != 0 {
-            if slot.flags & GENTLE == 0 {
+        // 2. A close decided earlier, now that the output is out: shut our side, then drop
+        //    input until the peer closes too (or the linger ends).
+        if slot.life == Life::Closing {
+            if slot.io & PEER_EOF != 0 {
+                // Every byte the peer sent has been read: nothing can reset the answers.
                 return Next::Close;
             }
             sys::shutdown(fd, sys::SHUT_WR);
-            slot.flags = LINGER | (slot.flags & QUEUED);
+            slot.life = Life::Lingering;
             slot.rlen = 0;
             slot.deadline = now.wrapping_add(cfg.linger_timeout);
         }
-        if slot.flags & LINGER != 0 {
+        if slot.life == Life::Lingering {
             return match sys::recv(fd, self.input) {
                 Ok(0) => Next::Close,
                 Ok(_) | Err(Errno::EINTR) => Next::Again,
@@ -427,30 +498,33 @@ impl Worker {
             };
         }
 
-        // 3. Input: buffered requests first; otherwise read, appending to a buffered partial
-        //    request or into the scratch buffer.
+        // 3. Input: kept requests first; otherwise read, appending to kept bytes or into the
+        //    scratch buffer.
         let had = slot.rlen as usize;
         let mut fresh = 0;
-        if slot.flags & (STOPPED | PEER_EOF) == 0 {
-            let dst = if had > 0 { rbuf.get_mut(had..).unwrap_or(&mut []) } else { &mut self.input[..] };
+        if slot.io & (STOPPED | PEER_EOF) == 0 {
+            let dst = if had > 0 { rbuf.get_mut(had..).unwrap_or_default() } else { &mut self.input[..] };
             if !dst.is_empty() {
                 match sys::recv(fd, dst) {
                     Ok(0) => {
-                        slot.flags |= PEER_EOF;
+                        slot.io |= PEER_EOF;
                         if had == 0 {
-                            return Next::Close;
+                            let Proto::Http1(conn) = slot.proto;
+                            return if conn.begun() { Next::Refuse(400) } else { Next::Close };
                         }
                     }
                     Ok(n) => {
                         fresh = n;
-                        if n == dst.len() {
-                            slot.flags |= UNREAD;
+                        // A full buffer may leave more behind; so may a read stopped at an
+                        // urgent mark (once: the next read goes past it).
+                        if n == dst.len() || slot.io & URGENT != 0 {
+                            slot.io = (slot.io | UNREAD) & !URGENT;
                         } else {
-                            slot.flags &= !UNREAD;
+                            slot.io &= !UNREAD;
                         }
                     }
                     Err(Errno::EAGAIN) => {
-                        slot.flags &= !UNREAD;
+                        slot.io &= !(UNREAD | URGENT);
                         return Next::Wait;
                     }
                     Err(Errno::EINTR) => return Next::Again,
@@ -458,90 +532,99 @@ impl Worker {
                 }
             }
         }
-        slot.flags &= !STOPPED;
+        slot.io &= !STOPPED;
         let total = had + fresh;
         let in_slot = had > 0;
-        let input: &[u8] = if in_slot { rbuf.get(..total).unwrap_or(&[]) } else { self.input.get(..total).unwrap_or(&[]) };
+        let input: &[u8] = if in_slot { rbuf.get(..total).unwrap_or_default() } else { self.input.get(..total).unwrap_or_default() };
 
         // 4. Answer every complete request.
-        let ctx = Ctx {
+        let cx = Ctx {
             scan: self.scan,
             limits: cfg.limits,
-            date: &self.date,
+            heads: &self.heads,
             max_depth: cfg.max_depth,
             stopping: self.stopping_since.is_some(),
+            more_waiting: slot.io & UNREAD != 0,
         };
-        let served = handler::serve(input, cfg.rbuf, self.output, &ctx);
+        let Proto::Http1(conn) = &mut slot.proto;
+        let begun_before = conn.begun();
+        let served = http1::serve(conn, input, self.output, &cx);
+        let begun = conn.begun();
 
         // 5. Keep what is left of the input.
         let consumed = served.consumed.min(total);
         if served.close {
             slot.rlen = 0;
+            slot.life = Life::Closing;
         } else if in_slot {
             if let Some(window) = rbuf.get_mut(..total)
-                && consumed <= window.len() {
-                    window.copy_within(consumed.., 0);
-                }
+                && consumed > 0
+            {
+                window.copy_within(consumed.., 0);
+            }
             slot.rlen = (total - consumed) as u32;
         } else {
-            slot.rlen = copy_into(rbuf, self.input.get(consumed..total).unwrap_or(&[])) as u32;
+            slot.rlen = copy_into(rbuf, self.input.get(consumed..total).unwrap_or_default()) as u32;
         }
         if served.stopped {
-            slot.flags |= STOPPED;
+            slot.io |= STOPPED;
         }
-        if slot.rlen == 0 {
+        if !begun {
             slot.deadline = now.wrapping_add(cfg.idle_timeout);
-        } else if had == 0 || served.consumed > 0 {
+        } else if !begun_before || served.written > 0 {
             // A new request has begun: it has header_timeout to arrive whole.
             slot.deadline = now.wrapping_add(cfg.header_timeout);
         }
-        if served.close {
-            slot.flags |= CLOSE_AFTER;
-            // Closing a socket that still holds unread input makes the kernel reset the
-            // connection, which can destroy answers still in flight. Where input may be left
-            // (bytes after the last answer, or more known to be waiting), close gently; a client
-            // that sent one request and waits gets the plain close.
-            if served.error || consumed < total || slot.flags & UNREAD != 0 {
-                slot.flags |= GENTLE;
-            }
-        }
 
         // 6. Send every answer of this turn at once; keep what the socket does not take.
-        let out = self.output.get(..served.written).unwrap_or(&[]);
-        if !out.is_empty() {
-            let sent = loop {
-                match sys::send(fd, out) {
-                    Ok(n) => break n,
-                    Err(Errno::EAGAIN) => break 0,
-                    Err(Errno::EINTR) => {}
-                    Err(_) => return Next::Close,
-                }
-            };
-            if sent < out.len() {
-                slot.wpos = 0;
-                slot.wlen = copy_into(wbuf, out.get(sent..).unwrap_or(&[])) as u32;
-                slot.deadline = now.wrapping_add(cfg.send_timeout);
-                slot.queued = sys::unsent(fd).unwrap_or(0);
-                return Next::Wait;
-            }
+        let out = self.output.get(..served.written).unwrap_or_default();
+        if send_or_keep(slot, wbuf, out, now, &cfg).is_err() {
+            return Next::Close;
+        }
+        if slot.wpos < slot.wlen {
+            return Next::Wait;
         }
 
-        if slot.flags & (CLOSE_AFTER | STOPPED) != 0 {
+        if slot.life == Life::Closing || slot.io & STOPPED != 0 {
             return Next::Again;
         }
-        if slot.flags & PEER_EOF != 0 {
-            // Nothing more will arrive: a buffered partial request can never complete.
-            return if slot.rlen > 0 { Next::Refuse(400) } else { Next::Close };
+        if slot.io & PEER_EOF != 0 {
+            // Nothing more will arrive: a request under way can never complete.
+            return if begun { Next::Refuse(400) } else { Next::Close };
         }
-        if slot.flags & (UNREAD | HUNG_UP) != 0 { Next::Again } else { Next::Wait }
+        if slot.io & (UNREAD | HUNG_UP) != 0 { Next::Again } else { Next::Wait }
     }
 }
 
-/// Whether a connection is between requests: nothing buffered, nothing to send, nothing known to
-/// be waiting in the socket. Only such a connection may be closed on stop without losing a
-/// request.
+/// Sends `out` now and keeps in the slot what the socket does not take; `Err` when the
+/// connection is broken.
+fn send_or_keep(slot: &mut arena::Slot, wbuf: &mut [u8], out: &[u8], now: u32, cfg: &Config) -> Result<(), ()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let sent = loop {
+        match sys::send(slot.fd, out) {
+            Ok(n) => break n,
+            Err(Errno::EAGAIN) => break 0,
+            Err(Errno::EINTR) => {}
+            Err(_) => return Err(()),
+        }
+    };
+    if sent < out.len() {
+        slot.wpos = 0;
+        slot.wlen = copy_into(wbuf, out.get(sent..).unwrap_or_default()) as u32;
+        slot.deadline = now.wrapping_add(cfg.send_timeout);
+        slot.queued = sys::unsent(slot.fd).unwrap_or(0);
+    }
+    Ok(())
+}
+
+/// Whether a connection is between requests: open, nothing kept or begun, nothing to send,
+/// nothing known to be waiting in the socket. Only such a connection may be closed on stop
+/// without cutting a request short.
 fn idle(slot: &arena::Slot) -> bool {
-    slot.rlen == 0 && slot.wpos == slot.wlen && slot.flags & UNREAD == 0
+    let Proto::Http1(conn) = slot.proto;
+    slot.life == Life::Open && !conn.begun() && slot.rlen == 0 && slot.wpos == slot.wlen && slot.io & UNREAD == 0
 }
 
 /// Copies as much of `src` as fits to the start of `dst`; returns the bytes copied. (The callers

@@ -32,9 +32,10 @@ mod rng;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use mote::chunked::{self, Chunked};
-use mote::parse::{self, Body, Framing, Head, Limits, Method, Request, Version};
-use mote::scan::{self, Scanner};
+use mote::http1::chunked::{self, Chunked};
+use mote::http1::body::{self, Body};
+use mote::http1::head::{self as parse, Framing, Head, Limits, Method, Request, Version};
+use mote::http1::scan::{self, Scanner};
 
 use oracle::Hp;
 use rfc::{Bounds, Frame};
@@ -237,6 +238,18 @@ fn compare_with_judge(buf: &[u8], req: &Request, v: &rfc::Valid) -> Result<(), F
 
 /// What mote accepted, against httparse.
 fn compare_with_httparse(buf: &[u8], req: &Request, hp: &Hp) -> Result<(), Failure> {
+    // httparse refuses HTTP/1.2 to HTTP/1.9, which mote serves as HTTP/1.1 (RFC 9110 §2.5):
+    // compare with httparse's reading of the same head as HTTP/1.1.
+    let patched;
+    let hp = match (hp, oracle::higher_minor(buf)) {
+        (Hp::Error(httparse::Error::Version), Some(at)) => {
+            let mut b = buf.to_vec();
+            b[at] = b'1';
+            patched = oracle::httparse_request(&b);
+            &patched
+        }
+        _ => hp,
+    };
     let Hp::Complete(p) = hp else {
         return fail("mote accepts a head httparse does not", format!("mote {req:?}\nhttparse {hp:?}"));
     };
@@ -286,6 +299,38 @@ fn check_prefixes(sc: &Scanners, buf: &[u8], full: &Head, limits: &Limits, rng: 
     Ok(())
 }
 
+/// The parser resumed across reads split at random points (as a connection feeds it: the
+/// empty lines dropped first, then the head's bytes so far each time) settles on the same result
+/// as one call on the whole buffer.
+fn check_pieces(sc: &Scanners, buf: &[u8], full: &Head, limits: &Limits, rng: &mut Rng) -> Result<(), Failure> {
+    let scanners = std::iter::once(Scanner::Scalar).chain(sc.sse);
+    for scan in scanners {
+        let mut seen = 0;
+        let got = match parse::skip_empty_lines(buf, &mut seen) {
+            Err(e) => Head::Error(e),
+            Ok(lead) if buf.get(lead).is_none_or(|&b| b == b'\r') => Head::Partial,
+            Ok(lead) => {
+                let mut parser = parse::Parser::new();
+                let mut k = lead;
+                let big = rng.chance(1, 2);
+                loop {
+                    k = (k + if big { rng.range(1, 200) } else { rng.range(1, 8) }).min(buf.len());
+                    match parser.advance(&buf[lead..k], scan, limits) {
+                        Head::Partial if k < buf.len() => {}
+                        Head::Complete(req) => break Head::Complete(Request { head_len: req.head_len + lead, ..req }),
+                        other => break other,
+                    }
+                }
+            }
+        };
+        if got != *full {
+            return fail("the parser resumed across splits disagrees with one call", format!("{} scanner\n\
+                one call: {full:?}\nin pieces: {got:?}", scan.name()));
+        }
+    }
+    Ok(())
+}
+
 /// Appending bytes after a settled result changes nothing.
 fn check_suffix(sc: &Scanners, buf: &[u8], full: &Head, limits: &Limits, rng: &mut Rng) -> Result<(), Failure> {
     let keep = match full {
@@ -319,7 +364,7 @@ fn check_body(rest: &[u8], framing: Framing, limits: &Limits, stats: &mut Stats)
         Framing::None => Ok(()),
         Framing::Length(n) => {
             let mut data = Vec::new();
-            let r = parse::parse_body(rest, framing, limits, &mut |d: &[u8]| data.extend_from_slice(d));
+            let r = body::parse_body(rest, framing, limits, &mut |d: &[u8]| data.extend_from_slice(d));
             let want = if n > limits.max_body {
                 Body::Error(parse::Error::PayloadTooLarge)
             } else if (rest.len() as u64) < n {
@@ -399,6 +444,7 @@ fn check_head(sc: &Scanners, buf: &[u8], limits: &Limits, stats: &mut Stats) -> 
         }
     }
     check_prefixes(sc, buf, &head, limits, &mut rng)?;
+    check_pieces(sc, buf, &head, limits, &mut rng)?;
     check_suffix(sc, buf, &head, limits, &mut rng)
 }
 
@@ -524,6 +570,25 @@ fn check_chunked(buf: &[u8], max_body: u64, stats: &mut Stats) -> Result<(), Fai
     }
     stats.add(format!("agree: {m:?}").replace(|c: char| c.is_ascii_digit(), "").replace("()", "(n)"));
 
+    // The decoder fed in random pieces: the same outcome, the same data, the same end.
+    let mut d = chunked::Decoder::new();
+    let mut pieces_data = Vec::new();
+    let mut at = 0;
+    let streamed = loop {
+        let n = (at + 1 + rng_len(buf, at)).min(buf.len());
+        match d.feed(&buf[at..n], max_body, &mut |piece: &[u8]| pieces_data.extend_from_slice(piece)) {
+            Ok(Some(used)) => break Chunked::Complete(at + used),
+            Ok(None) if n < buf.len() => at = n,
+            Ok(None) => break Chunked::Partial,
+            Err(chunked::Refusal::Malformed) => break Chunked::Malformed,
+            Err(chunked::Refusal::TooLarge) => break Chunked::TooLarge,
+        }
+    };
+    if streamed != m || (matches!(m, Chunked::Complete(_) | Chunked::Partial) && pieces_data != data) {
+        return fail("the chunked decoder fed in pieces disagrees with one call", format!("max_body {max_body}\n\
+            one call {m:?} {}\nin pieces {streamed:?} {}", show(&data), show(&pieces_data)));
+    }
+
     // Random splits: a prefix gives Partial until the result is settled, then the same result.
     let mut rng = input_rng(buf, max_body);
     for _ in 0..3 {
@@ -578,6 +643,13 @@ fn check_chunked(buf: &[u8], max_body: u64, stats: &mut Stats) -> Result<(), Fai
         }
     }
     Ok(())
+}
+
+/// A piece length for the decoder, from the bytes at `at` (so a minimized input keeps its
+/// splits): small pieces mostly, now and then a long one.
+fn rng_len(buf: &[u8], at: usize) -> usize {
+    let b = usize::from(buf.get(at).copied().unwrap_or(0));
+    if b % 5 == 0 { b * 3 } else { b % 7 }
 }
 
 fn pick_max_body(rng: &mut Rng) -> u64 {

@@ -128,7 +128,6 @@ fn method_version_cases() -> Vec<Refusal> {
         refusal("unknown method PATCH", b"PATCH /baseline11 HTTP/1.1\r\nHost: a\r\n\r\n", &[501]),
         refusal("lower-case get", b"get / HTTP/1.1\r\nHost: a\r\n\r\n", &[501]),
         refusal("HTTP/2.0", b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", &[505]),
-        refusal("HTTP/1.2", b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", &[505]),
         refusal("HTTP/3.0", b"GET /baseline11 HTTP/3.0\r\nHost: a\r\n\r\n", &[505]),
         refusal("HTTP/0.9", b"GET / HTTP/0.9\r\nHost: a\r\n\r\n", &[505, 400]),
     ]

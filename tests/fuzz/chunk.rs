@@ -15,8 +15,12 @@
 //! It reports `Partial` exactly while the bytes so far can still begin a valid body, the data
 //! decoded so far, the size lines it accepted (for the httparse cross-check) and where it
 //! failed. The size limit follows mote's documented contract: `TooLarge` once the digits of a
-//! size are complete (the next byte is seen) and the running total exceeds `max_body`, or when
-//! the end of a chunk's data cannot be addressed.
+//! size are complete (the next byte is seen) and the running total exceeds `max_body`. A size
+//! line (size and extensions) or a trailer line longer than `MAX_LINE` bytes before its CRLF is
+//! malformed.
+
+/// The longest size or trailer line, without its CRLF.
+pub const MAX_LINE: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -101,6 +105,7 @@ pub fn decode(buf: &[u8], max_body: u64) -> Run {
     let mut total: u64 = 0;
     let mut remaining: u64 = 0;
     let mut line_start = 0usize;
+    let mut field_start = 0usize;
     let mut i = 0usize;
     let fail = |run: &mut Run, state: State, line_start: usize, outcome: Outcome| {
         let in_size_line = !matches!(state, State::Data | State::DataCr | State::DataLf | State::FieldStart
@@ -125,6 +130,18 @@ pub fn decode(buf: &[u8], max_body: u64) -> Run {
         }
         if state == State::SizeFirst {
             line_start = i;
+        }
+        if state == State::FieldStart {
+            field_start = i;
+        }
+        // Lines are bounded: a byte that would make one longer than MAX_LINE is malformed.
+        let in_size_line = !matches!(state, State::LineLf | State::Data | State::DataCr | State::DataLf
+            | State::FieldStart | State::FieldName | State::FieldValue | State::FieldLf | State::FinalLf);
+        let in_field_line = matches!(state, State::FieldName | State::FieldValue);
+        let too_long = (in_size_line && i - line_start >= MAX_LINE) || (in_field_line && i - field_start >= MAX_LINE);
+        if b != b'\r' && too_long {
+            fail(&mut run, state, line_start, Outcome::Malformed);
+            return run;
         }
         let next = match state {
             State::SizeFirst => match hex(b) {
@@ -220,9 +237,6 @@ pub fn decode(buf: &[u8], max_body: u64) -> Run {
                     run.lines.push(SizeLine { start: line_start, end: i + 1, size, digits });
                     if size == 0 {
                         Some(State::FieldStart)
-                    } else if usize::try_from(size).ok().and_then(|s| (i + 1).checked_add(s)).is_none() {
-                        fail(&mut run, state, line_start, Outcome::TooLarge);
-                        return run;
                     } else {
                         remaining = size;
                         Some(State::Data)

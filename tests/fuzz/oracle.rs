@@ -99,13 +99,14 @@ pub const EXCEPTIONS: &[Exception] = &[
         name: "method not implemented",
         rfc: "RFC 9110 §9.1, §15.6.2: an unrecognized or unimplemented method SHOULD get 501",
         codes: &[501],
-        applies: |c| !rfc::METHODS.contains(&c.p.method.as_slice()) && c.p.method.len() <= 16,
+        applies: |c| !rfc::METHODS.contains(&c.p.method.as_slice()) && c.p.method.len() <= 64,
     },
     Exception {
-        name: "method longer than 16 bytes",
-        rfc: "RFC 9112 §3: a method longer than any implemented SHOULD get 501 (mote answers 400)",
-        codes: &[400, 501],
-        applies: |c| c.p.method.len() > 16,
+        name: "method longer than 64 bytes",
+        rfc: "RFC 9112 §3: a method longer than any implemented SHOULD get 501; mote caps the \
+              token at 64 bytes and answers 400 past them",
+        codes: &[400],
+        applies: |c| c.p.method.len() > 64,
     },
     Exception {
         name: "target with '#' or non-ASCII bytes",
@@ -228,10 +229,26 @@ pub const EXCEPTIONS: &[Exception] = &[
         applies: |c| c.values("connection").iter().flat_map(|v| rfc::elements(v)).any(|o| !rfc::token(o)),
     },
     Exception {
+        name: "expectation other than 100-continue",
+        rfc: "RFC 9110 §10.1.1: a server MAY answer an Expect it does not understand with 417 (an \
+              HTTP/1.0 request's expectations are ignored)",
+        codes: &[417],
+        applies: |c| c.p.minor == 1
+            && c.values("expect").iter().any(|v| !v.is_empty() && !v.eq_ignore_ascii_case(b"100-continue")),
+    },
+    Exception {
+        name: "more empty lines before the request line than mote ignores",
+        rfc: "RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request \
+              line; mote ignores up to 64 and answers 400 past them",
+        codes: &[400],
+        applies: |c| rfc::empty_lines(c.head) / 2 > rfc::MAX_EMPTY_LINES,
+    },
+    Exception {
         name: "head longer than max_head",
-        rfc: "RFC 6585 §5: header fields larger than the server will process get 431",
+        rfc: "RFC 6585 §5: header fields larger than the server will process get 431 (empty lines \
+              before the request line do not count)",
         codes: &[431],
-        applies: |c| c.p.len > c.bounds.max_head,
+        applies: |c| c.p.len - rfc::empty_lines(c.head) > c.bounds.max_head,
     },
 ];
 
@@ -252,6 +269,8 @@ pub fn early_version_refusal(buf: &[u8]) -> bool {
     let line = &buf[p..];
     let mut parts = line.splitn(3, |&b| b == b' ');
     let (Some(_), Some(_), Some(version)) = (parts.next(), parts.next(), parts.next()) else { return false };
+    // HTTP/1.2 to HTTP/1.9 are served as HTTP/1.1: mote waits for the rest of such a head.
+    let version = version.split(|&b| b == b'\r').next().unwrap_or(version);
     if version.len() > 8 {
         return false;
     }
@@ -264,4 +283,16 @@ pub fn early_version_refusal(buf: &[u8]) -> bool {
         version == b"HTTP/1.0" || version == b"HTTP/1.1"
     };
     fits && !httparse_fits
+}
+
+/// Where the minor version digit of an `HTTP/1.2` to `HTTP/1.9` request line is, if it is one.
+pub fn higher_minor(buf: &[u8]) -> Option<usize> {
+    let p = rfc::empty_lines(buf);
+    let line_end = buf[p..].iter().position(|&b| b == b'\r')? + p;
+    let line = &buf[p..line_end];
+    let sp = line.iter().rposition(|&b| b == b' ')?;
+    match &line[sp + 1..] {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'2'..=b'9'] => Some(p + sp + 8),
+        _ => None,
+    }
 }

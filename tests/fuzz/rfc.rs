@@ -398,12 +398,26 @@ fn line(buf: &[u8], p: usize) -> Result<(&[u8], usize), &'static str> {
 /// Methods mote implements (RFC 9110 §9.3; the others are 501).
 pub const METHODS: [&[u8]; 4] = [b"GET", b"HEAD", b"POST", b"OPTIONS"];
 
-pub fn judge(buf: &[u8], bounds: &Bounds) -> Result<Valid, &'static str> {
-    // RFC 9112 §2.2: at least one empty line (CRLF) before the request line is ignored.
+/// The most empty lines mote ignores before a request line.
+pub const MAX_EMPTY_LINES: usize = 64;
+
+/// The bytes the empty lines at the start of `buf` take.
+pub fn empty_lines(buf: &[u8]) -> usize {
     let mut p = 0;
     while buf[p..].starts_with(b"\r\n") {
         p += 2;
     }
+    p
+}
+
+pub fn judge(buf: &[u8], bounds: &Bounds) -> Result<Valid, &'static str> {
+    // RFC 9112 §2.2: at least one empty line (CRLF) before the request line is ignored; mote
+    // ignores up to MAX_EMPTY_LINES, which do not count toward the head's limit.
+    let lead = empty_lines(buf);
+    if lead / 2 > MAX_EMPTY_LINES {
+        return Err("too many empty lines");
+    }
+    let p = lead;
     // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
     let (request_line, mut p) = line(buf, p)?;
     let parts: Vec<&[u8]> = request_line.split(|&b| b == b' ').collect();
@@ -414,10 +428,11 @@ pub fn judge(buf: &[u8], bounds: &Bounds) -> Result<Valid, &'static str> {
     if !METHODS.contains(&method) {
         return Err("method not implemented");
     }
-    // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3), of which 1.0 and 1.1 served.
+    // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3): 1.0, and 1.1 to 1.9 served as
+    // 1.1 (RFC 9110 §2.5: a higher minor version is processed at the server's highest).
     let minor = match version {
-        b"HTTP/1.1" => 1,
         b"HTTP/1.0" => 0,
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'1'..=b'9'] => 1,
         _ => return Err("version"),
     };
     if target_bytes.is_empty() {
@@ -447,7 +462,7 @@ pub fn judge(buf: &[u8], bounds: &Bounds) -> Result<Valid, &'static str> {
         }
         fields.push((name.to_vec(), value.to_vec()));
     };
-    if head_len > bounds.max_head {
+    if head_len - lead > bounds.max_head {
         return Err("head too long");
     }
 
@@ -501,6 +516,11 @@ pub fn judge(buf: &[u8], bounds: &Bounds) -> Result<Valid, &'static str> {
     }
     if length.is_some_and(|n| n > bounds.max_body) {
         return Err("Content-Length over max_body");
+    }
+    // Expect (RFC 9110 §10.1.1): only 100-continue is understood (in HTTP/1.1; an HTTP/1.0
+    // server ignores it).
+    if minor == 1 && named("expect").iter().any(|v| !v.is_empty() && !v.eq_ignore_ascii_case(b"100-continue")) {
+        return Err("expectation");
     }
     // Connection = #connection-option, connection-option = token (RFC 9110 §7.6.1).
     let options: Vec<&[u8]> = named("connection").into_iter().flat_map(elements).collect();

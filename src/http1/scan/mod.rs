@@ -4,8 +4,7 @@
 //! Contract: each `*_end(buf, from)` method returns the first index `i >= from` whose byte is
 //! outside its class, or `buf.len()` when every byte from `from` on is inside (`from` itself
 //! when `from > buf.len()`). Both implementations return the same index for every input; the
-//! SSE4.2 one reads whole 16-byte windows inside the slice only and leaves the tail to the
-//! scalar loop. Nothing here panics or allocates.
+//! SSE4.2 one never reads outside the slice. Nothing here panics or allocates.
 
 pub mod sse42;
 
@@ -31,6 +30,10 @@ const VALUE: u8 = 2;
 /// Class bit: request-target byte (RFC 9112 §3.2, RFC 3986 §3.3-§3.4): unreserved, sub-delims,
 /// ':', '@', '/', '?' and '%' (which must start a pct-encoded triplet: the parser checks that).
 const TARGET: u8 = 4;
+/// Class bit: a target byte other than '%' and '?', the two the parser must look at.
+const PLAIN_TARGET: u8 = 8;
+/// Class bit: the bytes of most host names, ALPHA / DIGIT / '-' / '.'.
+const HOST_NAME: u8 = 16;
 
 const fn class_of(b: u8) -> u8 {
     let mut c = 0;
@@ -49,6 +52,12 @@ const fn class_of(b: u8) -> u8 {
         | b':' | b'@' | b'/' | b'?' | b'%');
     if target {
         c |= TARGET;
+        if b != b'%' && b != b'?' {
+            c |= PLAIN_TARGET;
+        }
+    }
+    if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' {
+        c |= HOST_NAME;
     }
     c
 }
@@ -113,43 +122,47 @@ impl Scanner {
 
     /// First index `>= from` whose byte is not a field-value byte (HTAB, SP..=0x7E, 0x80..=0xFF),
     /// so a CR, LF, NUL, other control byte or DEL.
+    #[inline]
     pub fn value_end(self, buf: &[u8], from: usize) -> usize {
         match self {
             Scanner::Scalar => scalar_end(buf, from, VALUE),
-            Scanner::Sse42(proof) => {
-                // The SSE ranges are exact: the scalar loop returns at once when the SSE loop
-                // stopped on an outside byte, and otherwise finishes the short tail.
-                let at = sse42::skip(proof, buf, from, &sse42::FIELD_VALUE);
-                scalar_end(buf, at, VALUE)
-            }
+            Scanner::Sse42(proof) => sse42::skip(proof, buf, from, &sse42::FIELD_VALUE),
         }
     }
 
-    /// First index `>= from` whose byte is not a target byte ([`is_target_byte`]), so the parser
-    /// stops at a SP, a CR, a control, DEL, a non-ASCII byte, or one of
-    /// `"` `#` `<` `>` `[` `\` `]` `^` `` ` `` `{` `|` `}`.
-    pub fn target_end(self, buf: &[u8], from: usize) -> usize {
+    /// First index `>= from` whose byte is not a target byte ([`is_target_byte`]) or is '%' or
+    /// '?': the parser stops at a SP, a CR, a control, DEL, a non-ASCII byte, one of
+    /// `"` `#` `<` `>` `[` `\` `]` `^` `` ` `` `{` `|` `}`, and at the '%' of an escape and a '?'.
+    #[inline]
+    pub fn plain_target_end(self, buf: &[u8], from: usize) -> usize {
         match self {
-            Scanner::Scalar => scalar_end(buf, from, TARGET),
-            Scanner::Sse42(proof) => {
-                let at = sse42::skip(proof, buf, from, &sse42::TARGET);
-                scalar_end(buf, at, TARGET)
-            }
+            Scanner::Scalar => scalar_end(buf, from, PLAIN_TARGET),
+            Scanner::Sse42(proof) => sse42::skip(proof, buf, from, &sse42::PLAIN_TARGET),
+        }
+    }
+
+    /// First index `>= from` whose byte is not ALPHA, DIGIT, '-' or '.'.
+    #[inline]
+    pub fn host_name_end(self, buf: &[u8], from: usize) -> usize {
+        match self {
+            Scanner::Scalar => scalar_end(buf, from, HOST_NAME),
+            Scanner::Sse42(proof) => sse42::skip(proof, buf, from, &sse42::HOST_NAME),
         }
     }
 
     /// First index `>= from` whose byte is not a tchar (RFC 9110 §5.6.2).
+    #[inline]
     pub fn token_end(self, buf: &[u8], from: usize) -> usize {
         match self {
             Scanner::Scalar => scalar_end(buf, from, TCHAR),
             Scanner::Sse42(proof) => {
                 let mut i = from;
                 loop {
-                    // The SSE set lacks '~', so a stop may be on a tchar: confirm it here.
+                    // The SSE set lacks '~', so a stop may be on a tchar: go on past it.
                     let at = sse42::skip(proof, buf, i, &sse42::TOKEN_SUBSET);
                     match buf.get(at) {
-                        Some(&b) if is_tchar(b) && buf.len() - at > 16 => i = at + 1,
-                        _ => return scalar_end(buf, at, TCHAR),
+                        Some(b'~') => i = at + 1,
+                        _ => return at,
                     }
                 }
             }
@@ -179,6 +192,12 @@ mod tests {
     fn ref_value(b: u8) -> bool {
         b == b'\t' || b == b' ' || b.is_ascii_graphic() || b >= 0x80
     }
+    fn ref_plain_target(b: u8) -> bool {
+        ref_target(b) && b != b'%' && b != b'?'
+    }
+    fn ref_host_name(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b == b'-' || b == b'.'
+    }
     fn ref_target(b: u8) -> bool {
         // pchar (RFC 3986 §3.3) without its pct-encoded triplet, plus '%' itself, and '/' and
         // '?' (path separators and query, §3.3-§3.4).
@@ -189,9 +208,10 @@ mod tests {
 
     type Method = fn(Scanner, &[u8], usize) -> usize;
     type Predicate = fn(u8) -> bool;
-    const METHODS: [(&str, Method, Predicate); 3] = [
+    const METHODS: [(&str, Method, Predicate); 4] = [
         ("value", Scanner::value_end, ref_value),
-        ("target", Scanner::target_end, ref_target),
+        ("plain target", Scanner::plain_target_end, ref_plain_target),
+        ("host name", Scanner::host_name_end, ref_host_name),
         ("token", Scanner::token_end, ref_tchar),
     ];
 

@@ -2,10 +2,10 @@
 //! The only core::arch code: SSE4.2 scanners behind safe wrappers that need a [`Proof`] that the
 //! CPU has SSE4.2.
 //!
-//! Contract: `skip` looks at whole 16-byte windows only, never reading outside the slice, and
-//! returns the index of the first byte outside the given byte ranges or, when none is found, the
-//! start of the tail that is too short for a window; the caller finishes that tail with the
-//! scalar loop. SSE4.2 is enabled only on the inner `#[target_feature]` function, never globally,
+//! Contract: `skip` returns the index of the first byte outside the given byte ranges, or the
+//! end of the slice when there is none, exactly as the scalar loop in `scan` does. It reads
+//! 16-byte windows inside the slice only; a tail shorter than a window is copied into a window of
+//! its own and compared with its length. SSE4.2 is enabled only on the inner `#[target_feature]` function, never globally,
 //! and that function is reached only through a [`Proof`], which only `check` (called by
 //! `scan::detect`) can make after CPUID said yes.
 
@@ -51,19 +51,33 @@ pub(super) const FIELD_VALUE: Ranges = Ranges {
     len: 6,
 };
 
-/// Request-target bytes (unreserved, sub-delims, ':', '@', '/', '?', '%'): exact.
-pub(super) const TARGET: Ranges = Ranges {
+/// Request-target bytes without '%' and '?' (unreserved, sub-delims, ':', '@', '/'): exact. The
+/// parser handles the two left out (a %-escape to check, the query to note) where the scan stops.
+pub(super) const PLAIN_TARGET: Ranges = Ranges {
     bytes: [
         0x21, 0x21, // '!'
-        0x24, 0x3B, // '$' '%' '&' '\'' '(' ')' '*' '+' ',' '-' '.' '/' DIGIT ':' ';'
+        0x24, 0x24, // '$'
+        0x26, 0x3B, // '&' '\'' '(' ')' '*' '+' ',' '-' '.' '/' DIGIT ':' ';'
         0x3D, 0x3D, // '='
-        0x3F, 0x5A, // '?' '@' upper-case ALPHA
+        0x40, 0x5A, // '@' upper-case ALPHA
         0x5F, 0x5F, // '_'
         0x61, 0x7A, // lower-case ALPHA
         0x7E, 0x7E, // '~'
-        0, 0, // unused (len = 14)
     ],
-    len: 14,
+    len: 16,
+};
+
+/// The bytes of most host names: ALPHA, DIGIT, '-', '.' (the rest of a reg-name is rare and
+/// checked one byte at a time where this scan stops).
+pub(super) const HOST_NAME: Ranges = Ranges {
+    bytes: [
+        0x2D, 0x2E, // '-' '.'
+        0x30, 0x39, // DIGIT
+        0x41, 0x5A, // upper-case ALPHA
+        0x61, 0x7A, // lower-case ALPHA
+        0, 0, 0, 0, 0, 0, 0, 0, // unused (len = 8)
+    ],
+    len: 8,
 };
 
 /// A subset of tchar (RFC 9110 §5.6.2) that fits in eight ranges: tchar needs nine, so '~' is
@@ -83,16 +97,17 @@ pub(super) const TOKEN_SUBSET: Ranges = Ranges {
     len: 16,
 };
 
-/// Index of the first byte at or after `from` that is outside `ranges`, looking at whole
-/// 16-byte windows only; when every whole window is inside, the index where the remaining tail
-/// (fewer than 16 bytes) starts. `from` past the end returns `from`.
+/// Index of the first byte at or after `from` that is outside `ranges`, or `buf.len()` when
+/// every byte from `from` on is inside (`from` itself when `from > buf.len()`).
 pub(super) fn skip(_proof: Proof, buf: &[u8], from: usize, ranges: &Ranges) -> usize {
     // SAFETY: `skip_windows` needs SSE4.2 at run time; a `Proof` exists only when CPUID
     // reported SSE4.2 (see `check`), and one was passed in.
     unsafe { skip_windows(buf, from, ranges) }
 }
 
-/// The SSE4.2 loop behind [`skip`].
+/// The SSE4.2 loop behind [`skip`]: whole 16-byte windows in place, then the tail (fewer than
+/// 16 bytes) copied into a window of its own and compared with its length, so nothing is ever
+/// read outside `buf`.
 ///
 /// # Safety
 /// The CPU must support SSE4.2.
@@ -102,17 +117,30 @@ unsafe fn skip_windows(buf: &[u8], from: usize, ranges: &Ranges) -> usize {
     let set: __m128i = unsafe { _mm_loadu_si128(ranges.bytes.as_ptr().cast()) };
     let mut i = from;
     loop {
-        let Some(end) = i.checked_add(16) else { return i };
-        let Some(window) = buf.get(i..end) else { return i };
-        // SAFETY: `window` is a subslice of exactly 16 bytes (`get(i..i + 16)` succeeded), so
-        // the unaligned 16-byte load stays inside `buf`.
+        let Some(rest) = buf.get(i..) else { return i };
+        let (window, len) = match rest.first_chunk::<16>() {
+            Some(w) => (*w, 16),
+            None if rest.is_empty() => return i,
+            None => {
+                let mut w = [0u8; 16];
+                if let Some(dst) = w.get_mut(..rest.len()) {
+                    dst.copy_from_slice(rest);
+                }
+                (w, rest.len() as i32)
+            }
+        };
+        // SAFETY: `window` is a 16-byte array, exactly the 16 bytes an unaligned load reads.
         let chunk: __m128i = unsafe { _mm_loadu_si128(window.as_ptr().cast()) };
-        let idx = _mm_cmpestri::<MODE>(set, ranges.len, chunk, 16);
-        // 0..=15: the first byte outside the ranges; 16: all 16 bytes inside.
-        if let Ok(off @ 0..16) = usize::try_from(idx) {
-            return i + off;
+        // The index of the first of the `len` bytes outside the ranges; `len` or more when
+        // all of them are inside (bytes past `len` count as outside, or not at all).
+        let idx = _mm_cmpestri::<MODE>(set, ranges.len, chunk, len) as usize;
+        if idx < len as usize {
+            return i + idx;
         }
-        i = end;
+        if len < 16 {
+            return buf.len();
+        }
+        i += 16;
     }
 }
 
@@ -121,32 +149,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn whole_windows_only() {
+    fn every_window_and_tail() {
         let Some(proof) = check() else {
             eprintln!("note: no SSE4.2 on this CPU; skipping");
             return;
         };
         let run = [b'a'; 40];
-        // (buffer length, start, expected): all inside, so the answer is where the tail starts.
-        let table = [(0, 0, 0), (15, 0, 0), (16, 0, 16), (20, 0, 16), (32, 0, 32), (40, 0, 32),
-            (40, 3, 35), (40, 25, 25), (40, 40, 40), (40, 41, 41)];
-        for (len, from, want) in table {
-            assert_eq!(skip(proof, &run[..len], from, &FIELD_VALUE), want, "len {len} from {from}");
+        // All inside: the answer is the end, whatever the length and start.
+        for len in 0..=40 {
+            for from in 0..=len + 1 {
+                let want = if from > len { from } else { len };
+                assert_eq!(skip(proof, &run[..len], from, &FIELD_VALUE), want, "len {len} from {from}");
+            }
         }
-        // A stop inside a window is found at its exact index, before or after a window edge.
-        for stop in 0..40 {
-            let mut buf = run;
-            buf[stop] = b'\r';
-            let got = skip(proof, &buf, 0, &FIELD_VALUE);
-            let want = if stop < 32 { stop } else { 32 };
-            assert_eq!(got, want, "CR at {stop}");
-            // '#' and the other bytes between the target ranges stop the target set, '~' the
-            // token subset, '\x7f' the value set.
-            let mut stops = vec![(b'~', &TOKEN_SUBSET), (0x7f, &FIELD_VALUE)];
-            stops.extend(b"\"#<>[\\]^`{|}\x20\x7f\x80".iter().map(|&b| (b, &TARGET)));
-            for (byte, set) in stops {
-                buf[stop] = byte;
-                assert_eq!(skip(proof, &buf, 0, set), want, "{byte:#04x} at {stop}");
+        // A stop is found at its exact index, in a whole window or in the tail.
+        for len in 1..=40 {
+            for stop in 0..len {
+                let mut buf = run;
+                buf[stop] = b'\r';
+                assert_eq!(skip(proof, &buf[..len], 0, &FIELD_VALUE), stop, "CR at {stop} of {len}");
+                let mut stops = vec![(b'~', &TOKEN_SUBSET), (0x7f, &FIELD_VALUE), (b'_', &HOST_NAME)];
+                stops.extend(b"\"#<>[\\]^`{|}%?\x20\x7f\x80".iter().map(|&b| (b, &PLAIN_TARGET)));
+                for (byte, set) in stops {
+                    buf[stop] = byte;
+                    assert_eq!(skip(proof, &buf[..len], 0, set), stop, "{byte:#04x} at {stop} of {len}");
+                }
             }
         }
     }
