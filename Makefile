@@ -7,7 +7,7 @@ PORT     ?= 8080
 IMAGE    ?= mote
 SYM      ?= mote::worker::Worker::drive
 
-.PHONY: static run test docker size asm bench fuzz clean
+.PHONY: static run test docker size asm bench instr fuzz clean
 
 # The stripped, statically linked binary at target/mote (symbols stay in $(FULL)).
 static:
@@ -45,6 +45,10 @@ fuzz:
 
 bench: static
 	bash bench/run.sh $(if $(QUICK),--quick,)
+
+# User-space instructions per request under callgrind, per profile, and a trickled request's cost.
+instr: static
+	bash bench/instr.sh
 
 clean:
 	$(CARGO) clean
