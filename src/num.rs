@@ -8,26 +8,25 @@
 /// Writes `v` in decimal at the start of `buf` (which must hold at least 20 bytes) and returns
 /// the number of bytes written. Never panics: a short buffer gets a truncated number.
 pub fn write_u64(buf: &mut [u8], v: u64) -> usize {
-    // Digits are produced least significant first into a scratch array, then copied in order.
+    // Digits are produced least significant first, from the end of a scratch array, then
+    // copied in one piece.
     let mut tmp = [0u8; 20];
-    let mut n = 0;
+    let mut i = tmp.len();
     let mut rest = v;
-    loop {
-        if let Some(slot) = tmp.get_mut(n) {
-            *slot = b'0' + (rest % 10) as u8;
-        }
-        n += 1;
+    while let Some(slot) = i.checked_sub(1).and_then(|j| tmp.get_mut(j)) {
+        *slot = b'0' + (rest % 10) as u8;
+        i -= 1;
         rest /= 10;
-        if rest == 0 || n >= tmp.len() {
+        if rest == 0 {
             break;
         }
     }
-    let mut written = 0;
-    for (dst, src) in buf.iter_mut().zip(tmp.iter().take(n).rev()) {
-        *dst = *src;
-        written += 1;
+    let digits = tmp.get(i..).unwrap_or_default();
+    let n = digits.len().min(buf.len());
+    if let (Some(d), Some(src)) = (buf.get_mut(..n), digits.get(..n)) {
+        d.copy_from_slice(src);
     }
-    written
+    n
 }
 
 /// Writes `v` in decimal (with a leading '-' when negative) at the start of `buf` (at least 20
@@ -50,9 +49,38 @@ pub fn write_i64(buf: &mut [u8], v: i64) -> usize {
 /// about ±1.7 × 10^38), so a sum of them can be kept exactly (see [`Sum`]).
 pub const MAX_DIGITS: usize = 38;
 
+/// Digits that always fit in a u64 accumulated without checks.
+const QUICK_DIGITS: usize = 18;
+
+/// The value of 1 to [`QUICK_DIGITS`] ASCII digits, `None` for anything else.
+#[inline]
+fn quick_digits(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > QUICK_DIGITS {
+        return None;
+    }
+    let mut v = 0u64;
+    for &b in s {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u64::from(d);
+    }
+    Some(v)
+}
+
 /// Parses an optional sign ('-' or '+') followed by one or more ASCII digits, nothing else.
 /// `None` when empty, on any other byte, or past [`MAX_DIGITS`] significant digits.
 pub fn parse_int(s: &[u8]) -> Option<i128> {
+    // The usual value: a few digits, perhaps a sign.
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, s),
+    };
+    if let Some(v) = quick_digits(digits) {
+        return Some(if neg { -i128::from(v) } else { i128::from(v) });
+    }
     let mut v = IntBody::new();
     v.strict = true;
     v.feed(s);
@@ -97,11 +125,29 @@ impl Sum {
 /// integer to `sum`; values that are not integers (and keys without '=') are skipped. `false`
 /// when an integer-shaped value has more than [`MAX_DIGITS`] significant digits.
 pub fn sum_query(query: &[u8], sum: &mut Sum) -> bool {
-    for pair in query.split(|&b| b == b'&') {
-        let Some(eq) = pair.iter().position(|&b| b == b'=') else {
-            continue;
+    // One walk over the bytes: a pair's key runs to its first '=', its value from there to the
+    // next '&'.
+    let mut i = 0;
+    loop {
+        // The key.
+        let b = loop {
+            match query.get(i) {
+                None => return true,
+                Some(&b) if b == b'=' || b == b'&' => break b,
+                Some(_) => i += 1,
+            }
         };
-        let value = pair.get(eq + 1..).unwrap_or(&[]);
+        i += 1;
+        if b == b'&' {
+            // A pair without '=': no value.
+            continue;
+        }
+        let start = i;
+        while query.get(i).is_some_and(|&b| b != b'&') {
+            i += 1;
+        }
+        let value = query.get(start..i).unwrap_or_default();
+        i += 1;
         match parse_int(value) {
             Some(v) => sum.add(v),
             // Integer-shaped but unparsable means too many digits: an error, not a skip.
@@ -109,7 +155,28 @@ pub fn sum_query(query: &[u8], sum: &mut Sum) -> bool {
             None => {}
         }
     }
-    true
+}
+
+/// Writes `v` in decimal, a '-' first when negative, at the end of `buf`; returns where the
+/// number starts.
+pub fn decimal(buf: &mut [u8; 20], v: i64) -> usize {
+    let mut i = buf.len();
+    let mut rest = v.unsigned_abs();
+    while let Some(slot) = i.checked_sub(1).and_then(|j| buf.get_mut(j)) {
+        *slot = b'0' + (rest % 10) as u8;
+        i -= 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if v < 0
+        && let Some(slot) = i.checked_sub(1).and_then(|j| buf.get_mut(j))
+    {
+        *slot = b'-';
+        i -= 1;
+    }
+    i
 }
 
 /// True when `s` has the shape [`parse_int`] accepts (sign, then one or more digits), whatever
@@ -161,6 +228,14 @@ impl IntBody {
     }
 
     pub fn feed(&mut self, piece: &[u8]) {
+        // The usual body: a few digits in one piece.
+        if self.phase == Phase::Lead
+            && let Some(v) = quick_digits(piece)
+        {
+            self.value = i128::from(v);
+            self.phase = Phase::Digits;
+            return;
+        }
         for &b in piece {
             self.phase = match (self.phase, b) {
                 (Phase::Bad, _) => return,
@@ -229,6 +304,15 @@ mod tests {
                 assert_eq!(u(v), v.to_string());
             }
             p = next;
+        }
+    }
+
+    #[test]
+    fn decimals_end_at_the_buffer_end() {
+        for v in [0i64, 1, -1, 9, 10, -10, 55, -75, 1 << 40, i64::MAX, i64::MIN, i64::MIN + 1] {
+            let mut buf = [0u8; 20];
+            let at = decimal(&mut buf, v);
+            assert_eq!(std::str::from_utf8(&buf[at..]).unwrap(), v.to_string());
         }
     }
 

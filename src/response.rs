@@ -129,11 +129,16 @@ impl Heads {
     #[inline]
     pub fn write(&self, out: &mut [u8], answer: &Answer, connection: Connection, head_only: bool) -> Option<usize> {
         let plain = answer.status == 200 && connection == Connection::KeepAlive && answer.extra == Extra::None;
-        if plain && !head_only && answer.body == Body::Text(b"ok") {
-            return copy(out, &self.ok_text);
+        if plain && !head_only {
+            match answer.body {
+                Body::Ok => return copy(out, &self.ok_text),
+                Body::Number(n) => return self.number(out, n),
+                _ => {}
+            }
         }
         let mut digits = [0u8; 24];
         let body: &[u8] = match answer.body {
+            Body::Ok => b"ok",
             Body::Text(t) => t,
             Body::Number(n) => {
                 let len = num::write_i64(&mut digits, n);
@@ -183,6 +188,25 @@ impl Heads {
     }
 }
 
+impl Heads {
+    /// The usual answer with a number: the pre-rendered head, the length, the digits.
+    #[inline]
+    fn number(&self, out: &mut [u8], n: i64) -> Option<usize> {
+        let mut digits = [0u8; 20];
+        let at = num::decimal(&mut digits, n);
+        let body = digits.get(at..)?;
+        // At most 20 bytes: one or two digits of length.
+        let len = body.len() as u8;
+        let length: &[u8] = if len < 10 { &[b'0' + len] } else { &[b'0' + len / 10, b'0' + len % 10] };
+        let mut c = Cursor { buf: out, len: 0, overflow: false };
+        c.put(&self.ok_head);
+        c.put(length);
+        c.put(b"\r\n\r\n");
+        c.put(body);
+        c.done()
+    }
+}
+
 /// The answer that accepts a WebSocket upgrade (RFC 6455 §4.2.2).
 pub fn switching_protocols(out: &mut [u8], accept: &[u8]) -> Option<usize> {
     let mut c = Cursor { buf: out, len: 0, overflow: false };
@@ -226,12 +250,12 @@ mod tests {
             let s = render(ok(Body::Text(b"xy")), Connection::KeepAlive, false);
             s.replace("\r\n\r\nxy", "\r\n\r\nok")
         };
-        assert_eq!(render(ok(Body::Text(b"ok")), Connection::KeepAlive, false), general);
+        assert_eq!(render(ok(Body::Ok), Connection::KeepAlive, false), general);
         // A refreshed date reaches every pre-rendered part.
         let mut heads = Heads::new(DATE);
         heads.refresh(b"Fri, 27 Nov 2026 00:00:00 GMT");
         let mut out = [0u8; MAX_LEN];
-        for answer in [ok(Body::Text(b"ok")), ok(Body::Number(1)), Answer::error(404)] {
+        for answer in [ok(Body::Ok), ok(Body::Number(1)), Answer::error(404)] {
             let n = heads.write(&mut out, &answer, Connection::KeepAlive, false).unwrap();
             let s = String::from_utf8(out[..n].to_vec()).unwrap();
             assert!(s.contains("\r\nDate: Fri, 27 Nov 2026 00:00:00 GMT\r\n"), "{s}");
@@ -240,7 +264,7 @@ mod tests {
 
     #[test]
     fn head_keeps_the_length_and_drops_the_body() {
-        let s = render(ok(Body::Text(b"ok")), Connection::KeepAlive, true);
+        let s = render(ok(Body::Ok), Connection::KeepAlive, true);
         assert!(s.ends_with("Content-Length: 2\r\n\r\n"), "{s}");
         let s = render(ok(Body::Number(55)), Connection::Close, true);
         assert!(s.ends_with("Connection: close\r\nContent-Length: 2\r\n\r\n"), "{s}");
@@ -268,7 +292,7 @@ mod tests {
     fn the_longest_answers_fit_max_len() {
         let heads = Heads::new(DATE);
         for status in [200, 400, 404, 405, 408, 413, 414, 417, 426, 431, 501, 503, 505] {
-            for body in [Body::Number(i64::MIN), Body::Reason, Body::Text(b"ok")] {
+            for body in [Body::Number(i64::MIN), Body::Reason, Body::Ok] {
                 for extra in [Extra::Allow(router::ALLOW_ALL), Extra::UpgradeWebSocket, Extra::WebSocketVersion] {
                     for connection in [Connection::KeepAlive10, Connection::Close] {
                         let mut out = [0u8; MAX_LEN];
@@ -293,7 +317,7 @@ mod tests {
         let heads = Heads::new(DATE);
         for len in [0, 40, 100] {
             let mut out = vec![0u8; len];
-            assert_eq!(heads.write(&mut out, &ok(Body::Text(b"ok")), Connection::KeepAlive, false), None);
+            assert_eq!(heads.write(&mut out, &ok(Body::Ok), Connection::KeepAlive, false), None);
             assert_eq!(heads.write(&mut out, &ok(Body::Number(7)), Connection::Close, false), None);
         }
     }

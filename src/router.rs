@@ -46,6 +46,8 @@ pub struct Answer {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Body {
+    /// `ok`: the usual answer, which a protocol may keep ready whole.
+    Ok,
     Text(&'static [u8]),
     Number(i64),
     /// The reason phrase of the status ([`reason`]), followed by a newline.
@@ -94,92 +96,80 @@ pub fn reason(status: u16) -> &'static [u8] {
     }
 }
 
+/// A routed request waiting for its body: what [`route`] decided from the head, and for a sum
+/// the body's integer so far. Small and `Copy`, so a protocol can keep one per request in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
-    /// The query's sum, plus the body's integer when `with_body`.
-    Sum { with_body: bool },
-    /// A fixed answer that needs nothing from the body.
+pub enum Pending {
+    /// A fixed answer that needs nothing from the body (which is read and discarded).
     Fixed(Answer),
+    /// The query's sum (`None` when a value had too many digits), plus the body's integer when
+    /// `with_body`.
+    Sum { with_body: bool, query: Option<Sum>, body: IntBody },
 }
 
-/// A routed request waiting for its body: what [`route`] decided from the head, and the body's
-/// integer so far. Small and `Copy`, so a protocol can keep one per request in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pending {
-    endpoint: Endpoint,
-    /// The query's sum; `None` when a value had too many digits.
-    query: Option<Sum>,
-    body: IntBody,
-}
-
-const OK: Answer = Answer { status: 200, body: Body::Text(b"ok"), extra: Extra::None };
+pub const OK: Answer = Answer { status: 200, body: Body::Ok, extra: Extra::None };
 
 /// Chooses the endpoint of a request from its head.
 pub fn route(method: Method, path: &[u8], query: &[u8]) -> Pending {
-    let fixed = |answer| Pending { endpoint: Endpoint::Fixed(answer), query: None, body: IntBody::new() };
     let not_allowed = Answer { status: 405, body: Body::Reason, extra: Extra::Allow(ALLOW_GET) };
     if method == Method::Options {
-        return fixed(Answer { status: 200, body: Body::Text(b""), extra: Extra::Allow(ALLOW_ALL) });
+        return Pending::Fixed(Answer { status: 200, body: Body::Text(b""), extra: Extra::Allow(ALLOW_ALL) });
     }
-    match path {
+    Pending::Fixed(match path {
         b"/baseline11" | b"/baseline2" => {
             let mut sum = Sum::new();
             let query = num::sum_query(query, &mut sum).then_some(sum);
-            Pending { endpoint: Endpoint::Sum { with_body: method == Method::Post }, query, body: IntBody::new() }
+            return Pending::Sum { with_body: method == Method::Post, query, body: IntBody::new() };
         }
-        b"/pipeline" if method == Method::Post => fixed(not_allowed),
-        b"/pipeline" | b"/" => fixed(OK),
-        WS_PATH if method == Method::Post => fixed(not_allowed),
-        WS_PATH => fixed(Answer { status: 426, body: Body::Reason, extra: Extra::UpgradeWebSocket }),
-        _ => fixed(Answer::error(404)),
-    }
+        b"/pipeline" if method == Method::Post => not_allowed,
+        b"/pipeline" | b"/" => OK,
+        WS_PATH if method == Method::Post => not_allowed,
+        WS_PATH => Answer { status: 426, body: Body::Reason, extra: Extra::UpgradeWebSocket },
+        _ => Answer::error(404),
+    })
 }
 
 impl Pending {
     /// Whether the answer depends on the body (otherwise the body is read and discarded).
     pub fn reads_body(&self) -> bool {
-        self.endpoint == Endpoint::Sum { with_body: true }
+        matches!(self, Pending::Sum { with_body: true, .. })
     }
 
     /// Feeds a piece of the (decoded) body. Pieces the endpoint does not read are ignored.
     #[inline]
     pub fn feed(&mut self, piece: &[u8]) {
-        if self.reads_body() {
-            self.body.feed(piece);
+        if let Pending::Sum { with_body: true, body, .. } = self {
+            body.feed(piece);
         }
     }
 
     /// A refusal known from the head alone (the path is unknown, the method not allowed, the
     /// query malformed): a client that waits before sending its body need not send it.
     pub fn refusal(&self) -> Option<Answer> {
-        match self.endpoint {
-            Endpoint::Fixed(answer) if answer.status >= 400 => Some(answer),
-            Endpoint::Sum { .. } if self.query.is_none() => Some(Answer::error(400)),
+        match *self {
+            Pending::Fixed(answer) if answer.status >= 400 => Some(answer),
+            Pending::Sum { query: None, .. } => Some(Answer::error(400)),
             _ => None,
         }
     }
 
     /// The answer, once the whole body (if any: `has_body`) has been fed.
     pub fn finish(&self, has_body: bool) -> Answer {
-        match self.endpoint {
-            Endpoint::Fixed(answer) => answer,
-            Endpoint::Sum { with_body } => {
-                let mut sum = match self.query {
-                    Some(sum) => sum,
-                    None => return Answer::error(400),
-                };
-                if with_body {
-                    // A POST must carry an integer.
-                    match self.body.finish() {
-                        Some(v) if has_body => sum.add(v),
-                        _ => return Answer::error(400),
-                    }
-                }
-                match sum.total() {
-                    Some(n) => Answer { status: 200, body: Body::Number(n), extra: Extra::None },
-                    None => Answer::error(400),
-                }
+        let (with_body, query, body) = match *self {
+            Pending::Fixed(answer) => return answer,
+            Pending::Sum { with_body, query, body } => (with_body, query, body),
+        };
+        let Some(mut sum) = query else { return Answer::error(400) };
+        if with_body {
+            // A POST must carry an integer.
+            match body.finish() {
+                Some(v) if has_body => sum.add(v),
+                _ => return Answer::error(400),
             }
+        }
+        match sum.total() {
+            Some(n) => Answer { status: 200, body: Body::Number(n), extra: Extra::None },
+            None => Answer::error(400),
         }
     }
 }

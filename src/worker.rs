@@ -346,14 +346,14 @@ impl Worker {
     fn refuse(&mut self, index: usize, status: u16) {
         let n = http1::refusal(self.output, &self.heads, status);
         let now = self.now;
-        let cfg = self.cfg;
+        let cfg = &self.cfg;
         if let Some((slot, _, wbuf)) = self.arena.parts(index) {
             slot.life = Life::Closing;
             slot.rlen = 0;
             slot.proto = Proto::default();
             slot.deadline = now.wrapping_add(cfg.send_timeout);
             let out = self.output.get(..n).unwrap_or_default();
-            match send_or_keep(slot, wbuf, out, now, &cfg) {
+            match send_or_keep(slot, wbuf, out, now, cfg) {
                 Ok(()) => {}
                 Err(()) => return self.close(index),
             }
@@ -448,7 +448,7 @@ impl Worker {
     /// One step of a connection's life: flush, read, answer, keep what is left.
     fn turn(&mut self, index: usize) -> Next {
         let now = self.now;
-        let cfg = self.cfg;
+        let cfg = &self.cfg;
         let Some((slot, rbuf, wbuf)) = self.arena.parts(index) else { return Next::Wait };
         let fd = slot.fd;
 
@@ -578,7 +578,7 @@ impl Worker {
 
         // 6. Send every answer of this turn at once; keep what the socket does not take.
         let out = self.output.get(..served.written).unwrap_or_default();
-        if send_or_keep(slot, wbuf, out, now, &cfg).is_err() {
+        if !out.is_empty() && send_or_keep(slot, wbuf, out, now, cfg).is_err() {
             return Next::Close;
         }
         if slot.wpos < slot.wlen {

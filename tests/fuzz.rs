@@ -302,7 +302,8 @@ fn check_prefixes(sc: &Scanners, buf: &[u8], full: &Head, limits: &Limits, rng: 
 /// The parser resumed across reads split at random points (as a connection feeds it: the
 /// empty lines dropped first, then the head's bytes so far each time) settles on the same result
 /// as one call on the whole buffer.
-fn check_pieces(sc: &Scanners, buf: &[u8], full: &Head, limits: &Limits, rng: &mut Rng) -> Result<(), Failure> {
+fn check_pieces(sc: &Scanners, buf: &[u8], full: &Head, limits: &Limits, rng: &mut Rng, stats: &mut Stats)
+    -> Result<(), Failure> {
     let scanners = std::iter::once(Scanner::Scalar).chain(sc.sse);
     for scan in scanners {
         let mut seen = 0;
@@ -310,6 +311,16 @@ fn check_pieces(sc: &Scanners, buf: &[u8], full: &Head, limits: &Limits, rng: &m
             Err(e) => Head::Error(e),
             Ok(lead) if buf.get(lead).is_none_or(|&b| b == b'\r') => Head::Partial,
             Ok(lead) => {
+                // The quick pass, where it answers, agrees with the parser on the same bytes.
+                let rest = &buf[lead..];
+                if let Some(q) = parse::quick(rest, scan, limits) {
+                    let general = parse::Parser::new().advance(rest, scan, limits);
+                    if general != Head::Complete(q) {
+                        return fail("the quick pass disagrees with the parser", format!("{} scanner\n\
+                            quick: {q:?}\nparser: {general:?}", scan.name()));
+                    }
+                    stats.add("quick pass agrees with the parser");
+                }
                 let mut parser = parse::Parser::new();
                 let mut k = lead;
                 let big = rng.chance(1, 2);
@@ -444,7 +455,7 @@ fn check_head(sc: &Scanners, buf: &[u8], limits: &Limits, stats: &mut Stats) -> 
         }
     }
     check_prefixes(sc, buf, &head, limits, &mut rng)?;
-    check_pieces(sc, buf, &head, limits, &mut rng)?;
+    check_pieces(sc, buf, &head, limits, &mut rng, stats)?;
     check_suffix(sc, buf, &head, limits, &mut rng)
 }
 

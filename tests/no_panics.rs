@@ -11,6 +11,7 @@ const ALLOWED: &[(&str, &str)] = &[
     // start-up, before the first connection.
     ("<mote::alloc::Allocator as core::alloc::global::GlobalAlloc>::alloc", "start-up only"),
     ("<mote::alloc::Allocator as core::alloc::global::GlobalAlloc>::dealloc", "start-up only"),
+    ("linked_list_allocator::Heap::init", "the heap's set-up, on the first allocation at start-up"),
     // The panic machinery itself, and the handler that reports a panic and exits.
     ("__rustc::rust_begin_unwind", "the panic handler"),
     ("__rustc::__rdl_alloc_error_handler", "allocation failure, start-up only"),

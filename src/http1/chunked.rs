@@ -130,6 +130,14 @@ impl Decoder {
     /// in order. `Ok(Some(n))`: the body ended after the first `n` bytes of `buf` (the rest is
     /// not the body's). `Ok(None)`: every byte was used and more are needed.
     pub fn feed(&mut self, buf: &[u8], max_body: u64, sink: &mut dyn FnMut(&[u8])) -> Result<Option<usize>, Refusal> {
+        // The walk runs on a copy in locals, written back once.
+        let mut d = *self;
+        let result = d.walk(buf, max_body, sink);
+        *self = d;
+        result
+    }
+
+    fn walk(&mut self, buf: &[u8], max_body: u64, sink: &mut dyn FnMut(&[u8])) -> Result<Option<usize>, Refusal> {
         use Refusal::Malformed;
         let mut i = 0;
         while let Some(&b) = buf.get(i) {
@@ -148,6 +156,14 @@ impl Decoder {
             }
             i += 1;
             self.state = match self.state {
+                // The usual size line, `HEX CRLF`, in one step.
+                State::Size if self.line == 0 && buf.get(i..i + 2) == Some(b"\r\n") && hex_value(b).is_some() => {
+                    let size = hex_value(b).unwrap_or(0);
+                    self.total = self.total.checked_add(size).filter(|&t| t <= max_body).ok_or(Refusal::TooLarge)?;
+                    self.size = size;
+                    i += 2;
+                    if size == 0 { State::Trailer } else { State::Data }
+                }
                 State::Size => match hex_value(b) {
                     Some(d) => {
                         self.size = self.size.checked_mul(16).and_then(|s| s.checked_add(d)).ok_or(Malformed)?;

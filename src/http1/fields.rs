@@ -37,12 +37,40 @@ pub enum Kind {
     Other,
 }
 
+/// The 4 bytes at `at` as a word, with 0x20 OR-ed into each.
+#[inline(always)]
+fn word4(s: &[u8], at: usize) -> u32 {
+    s.get(at..).and_then(|t| t.first_chunk::<4>()).map_or(0, |w| u32::from_le_bytes(*w) | 0x2020_2020)
+}
+
+/// The 8 bytes at `at` as a word, with 0x20 OR-ed into each.
+#[inline(always)]
+fn word8(s: &[u8], at: usize) -> u64 {
+    s.get(at..).and_then(|t| t.first_chunk::<8>()).map_or(0, |w| u64::from_le_bytes(*w) | 0x2020_2020_2020_2020)
+}
+
 /// Compares a field name (already known to be a token) with a lower-case name of the same
-/// length, ignoring case: OR-ing 0x20 maps only a letter's two cases together, and a token holds
-/// no byte that 0x20 could turn into one of the other bytes of these names.
-#[inline]
+/// length (at least 4 bytes), ignoring case, a word at a time: OR-ing 0x20 maps only a letter's
+/// two cases together, and a token holds no byte that 0x20 could turn into one of the other
+/// bytes of these names. The last word overlaps the one before it when the length is not a
+/// multiple of the word.
+#[inline(always)]
 fn is(name: &[u8], lower: &[u8]) -> bool {
-    name.len() == lower.len() && name.iter().zip(lower).all(|(&a, &b)| a | 0x20 == b)
+    let n = lower.len();
+    if name.len() != n {
+        return false;
+    }
+    if n < 8 {
+        return word4(name, 0) == word4(lower, 0) && word4(name, n - 4) == word4(lower, n - 4);
+    }
+    let mut at = 0;
+    while at + 8 < n {
+        if word8(name, at) != word8(lower, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word8(name, n - 8) == word8(lower, n - 8)
 }
 
 /// Which field a name is (case-insensitively).

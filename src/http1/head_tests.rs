@@ -12,6 +12,10 @@ fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Head<'a> {
     let scanners = SCANNERS.get_or_init(all_scanners);
     let first = parse_head(buf, Scanner::Scalar, limits);
     for &s in scanners {
+        // The quick pass, where it answers, agrees with the parser.
+        if let Some(q) = quick(buf, s, limits) {
+            assert_eq!(Parser::new().advance(buf, s, limits), Head::Complete(q), "quick on {:?}", show(buf));
+        }
         assert_eq!(parse_head(buf, s, limits), first, "scalar and {} disagree on {:?}", s.name(), show(buf));
         // Pieces of a size that depends on the input, and a byte at a time.
         let step = 1 + buf.len() % 7;

@@ -112,44 +112,44 @@ pub fn serve(conn: &mut Conn, input: &[u8], out: &mut [u8], cx: &Ctx) -> Served 
                     Ok(n) => s.consumed += n,
                     Err(e) => return refuse(&mut s, input, out, cx, e.code()),
                 }
+                let rest = input.get(s.consumed..).unwrap_or_default();
                 // Nothing more, or a CR that may begin another empty line: wait.
-                if input.get(s.consumed).is_none_or(|&b| b == b'\r') {
+                if rest.first().is_none_or(|&b| b == b'\r') {
                     break;
                 }
                 if answered >= cx.max_depth || out.len() - s.written < ROOM {
                     s.stopped = true;
                     break;
                 }
-                *conn = Conn::Head(Parser::new());
+                // A whole head of the usual shape is read in one pass; anything else by the
+                // parser, which keeps its place if the head is not all there.
+                if let Some(req) = head::quick(rest, cx.scan, &cx.limits) {
+                    if !proceed(conn, &req, &mut s, &mut answered, input, out, cx) {
+                        break;
+                    }
+                    continue;
+                }
+                let mut parser = Parser::new();
+                match parser.advance(rest, cx.scan, &cx.limits) {
+                    // The head's bytes stay with the caller.
+                    Head::Partial => {
+                        *conn = Conn::Head(parser);
+                        break;
+                    }
+                    Head::Error(e) => return refuse(&mut s, input, out, cx, e.code()),
+                    Head::Complete(req) => {
+                        if !proceed(conn, &req, &mut s, &mut answered, input, out, cx) {
+                            break;
+                        }
+                    }
+                }
             }
             Conn::Head(parser) => match parser.advance(rest, cx.scan, &cx.limits) {
-                // The head's bytes stay with the caller.
                 Head::Partial => break,
                 Head::Error(e) => return refuse(&mut s, input, out, cx, e.code()),
                 Head::Complete(req) => {
-                    s.consumed += req.head_len;
-                    let after = input.get(s.consumed..).unwrap_or_default();
-                    let last = after.is_empty() && !cx.more_waiting;
-                    match begin(&req, after, last, out.get_mut(s.written..).unwrap_or_default(), cx) {
-                        Begun::Reading(r, n) => {
-                            s.written += n;
-                            *conn = Conn::Body(r);
-                        }
-                        Begun::Answered(n, close) => {
-                            s.written += n;
-                            answered += 1;
-                            *conn = Conn::Idle { blank: 0 };
-                            if close {
-                                s.close = true;
-                                break;
-                            }
-                        }
-                        Begun::Upgraded(n) => {
-                            s.written += n;
-                            s.upgrade = true;
-                            *conn = Conn::Idle { blank: 0 };
-                            break;
-                        }
+                    if !proceed(conn, &req, &mut s, &mut answered, input, out, cx) {
+                        break;
                     }
                 }
             },
@@ -188,6 +188,35 @@ pub fn serve(conn: &mut Conn, input: &[u8], out: &mut [u8], cx: &Ctx) -> Served 
         }
     }
     s
+}
+
+/// Goes on from a whole head at `s.consumed`: begins its request. False when this call must
+/// stop.
+fn proceed(conn: &mut Conn, req: &Request, s: &mut Served, answered: &mut usize, input: &[u8], out: &mut [u8],
+    cx: &Ctx) -> bool {
+    s.consumed += req.head_len;
+    let after = input.get(s.consumed..).unwrap_or_default();
+    let last = after.is_empty() && !cx.more_waiting;
+    match begin(req, after, last, out.get_mut(s.written..).unwrap_or_default(), cx) {
+        Begun::Reading(r, n) => {
+            s.written += n;
+            *conn = Conn::Body(r);
+            true
+        }
+        Begun::Answered(n, close) => {
+            s.written += n;
+            *answered += 1;
+            *conn = Conn::Idle { blank: 0 };
+            s.close |= close;
+            !close
+        }
+        Begun::Upgraded(n) => {
+            s.written += n;
+            s.upgrade = true;
+            *conn = Conn::Idle { blank: 0 };
+            false
+        }
+    }
 }
 
 /// How a request goes on once its head is whole.
