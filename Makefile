@@ -7,7 +7,7 @@ PORT     ?= 8080
 IMAGE    ?= mote
 SYM      ?= mote::worker::Worker::drive
 
-.PHONY: static run test docker size asm bench instr fuzz clean
+.PHONY: static run test docker docker-test size asm bench instr fuzz clean
 
 # The stripped, statically linked binary at target/mote (symbols stay in $(FULL)).
 static:
@@ -24,6 +24,11 @@ test: static
 
 docker: static
 	docker build -t $(IMAGE) .
+
+# The image as it ships: built, saved (one layer, one file: the binary), run with --network host,
+# checked with curl, stopped. Starts (and stops) its own Docker daemon if none answers.
+docker-test: static
+	bash tests/docker.sh
 
 size: static
 	@echo "== $(BIN): $$(stat -c %s $(BIN)) bytes"
