@@ -37,6 +37,7 @@ pub mod parse;
 pub mod scan;
 pub mod chunked;
 pub mod router;
+pub mod ws;
 pub mod response;
 pub mod date;
 pub mod num;
