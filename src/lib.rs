@@ -19,6 +19,10 @@
 //! Each module imports only from modules further down this list (and [`sys`], the system-call
 //! layer under all of them), so the dependencies run one way.
 //!
+//! Beside them, [`ws`] is the WebSocket protocol (RFC 6455) a connection switches to after an
+//! upgrade: the handshake's accept value, frames, unmasking, UTF-8 and the echo, as safe code
+//! over byte slices (the worker does not use it yet).
+//!
 //! The library is `no_std` except under `cfg(test)`, where unit tests run with std. Unsafe code
 //! lives only in [`sys`], [`thread`], [`alloc`], [`arena`] and [`scan::sse42`]; each of those
 //! modules opts in on its first line.
