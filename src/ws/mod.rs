@@ -4,7 +4,8 @@
 //! One concern per file, in the order a connection meets them: [`sha1`] and [`base64`] for the
 //! opening handshake's [`handshake::accept`]; then [`frame`] (headers), [`mask`] (unmasking),
 //! [`utf8`] (text validation) and [`echo`], the connection's state machine, whose interface is
-//! re-exported here. The tests beside each file check it against references.
+//! re-exported here. The tests beside each file check it against references; `interop` runs the
+//! echo over TCP against an independent client (tungstenite).
 //!
 //! For the worker:
 //! - The HTTP/1.1 side checks the upgrade request and answers 101 with the value of
@@ -29,3 +30,6 @@ pub use echo::{
     close, feed, valid_close_code, Conn, Fed, Limits, Next, ECHO_CHUNK, GOING_AWAY, INVALID_PAYLOAD,
     MESSAGE_TOO_BIG, MIN_OUT, PROTOCOL_ERROR,
 };
+
+#[cfg(test)]
+mod interop;
