@@ -23,6 +23,10 @@
 //! layer under all of them), so the dependencies run one way. Protocol code makes no system
 //! call and knows no event loop: the worker owns the sockets.
 //!
+//! Beside them, [`ws`] is the WebSocket protocol (RFC 6455) a connection switches to after an
+//! upgrade: the handshake's accept value, frames, unmasking, UTF-8 and the echo, as safe code
+//! over byte slices (the worker does not use it yet).
+//!
 //! The library is `no_std` except under `cfg(test)`, where unit tests run with std. Unsafe code
 //! lives only in [`sys`], [`thread`], [`alloc`], [`arena`] and [`http1::scan::sse42`]; each of
 //! those modules opts in on its first line.
@@ -38,6 +42,7 @@ pub mod worker;
 pub mod arena;
 pub mod http1;
 pub mod router;
+pub mod ws;
 pub mod response;
 pub mod date;
 pub mod num;
