@@ -13,6 +13,7 @@
 
 use crate::http1;
 use crate::sys;
+use crate::ws;
 use core::mem::size_of;
 
 /// The protocol a connection speaks, with its state between reads. `repr(u8)` with HTTP/1.1's
@@ -21,6 +22,19 @@ use core::mem::size_of;
 #[repr(u8)]
 pub enum Proto {
     Http1(http1::Conn) = 0,
+    /// Upgraded to WebSocket.
+    Ws(ws::Conn) = 1,
+}
+
+impl Proto {
+    /// Whether a request has begun and not been answered (HTTP/1.1 only): its time is bounded
+    /// by the header timeout, and a stop lets it finish.
+    pub fn begun(&self) -> bool {
+        match self {
+            Proto::Http1(c) => c.begun(),
+            Proto::Ws(_) => false,
+        }
+    }
 }
 
 impl Default for Proto {

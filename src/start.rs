@@ -25,6 +25,7 @@ usage: mote [options]
   --max-uri N          bytes of request target, then 414 (default 4096)
   --max-body N         bytes of request body, then 413 (default 8192)
   --max-pipeline N     requests answered per read before sending (default 64)
+  --max-message N      bytes of a WebSocket message, then close 1009 (default 1048576)
   --help               this text
 ";
 
@@ -44,6 +45,7 @@ pub struct Config {
     pub max_uri: usize,
     pub max_body: usize,
     pub max_pipeline: usize,
+    pub max_message: usize,
 }
 
 impl Default for Config {
@@ -61,6 +63,7 @@ impl Default for Config {
             max_uri: 4096,
             max_body: 8192,
             max_pipeline: 64,
+            max_message: 1 << 20,
         }
     }
 }
@@ -141,6 +144,10 @@ pub fn configure<'a>(
                 let v = value("--max-body needs a number")?;
                 c.max_body = number(v, 0, 1 << 24).ok_or(BadArgs("--max-body must be from 0 to 16777216", Some(v)))? as usize;
             }
+            b"--max-message" => {
+                let v = value("--max-message needs a number")?;
+                c.max_message = number(v, 1, 1 << 30).ok_or(BadArgs("--max-message must be from 1 to 1073741824", Some(v)))? as usize;
+            }
             b"--max-pipeline" => {
                 let v = value("--max-pipeline needs a number")?;
                 c.max_pipeline = number(v, 1, 1 << 16).ok_or(BadArgs("--max-pipeline must be from 1 to 65536", Some(v)))? as usize;
@@ -171,6 +178,7 @@ impl Config {
             send_timeout: self.send_timeout,
             linger_timeout: 2,
             grace: self.grace,
+            ws: crate::ws::Limits { max_message: self.max_message as u64 },
         }
     }
 }

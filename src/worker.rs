@@ -26,6 +26,7 @@ use crate::http1::head::Limits;
 use crate::http1::scan::Scanner;
 use crate::response::Heads;
 use crate::sys::{self, Errno, EpollEvent, Fd};
+use crate::ws;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// What a worker is told at start.
@@ -52,6 +53,8 @@ pub struct Config {
     pub linger_timeout: u32,
     /// Seconds to finish answers once asked to stop.
     pub grace: u32,
+    /// WebSocket limits.
+    pub ws: ws::Limits,
 }
 
 /// What the workers share: the stop flag and the count of live connections.
@@ -243,8 +246,12 @@ impl Worker {
         self.stopping_since = Some(self.now);
         self.listener = None;
         for index in 0..self.arena.high_water() {
-            if self.arena.slot(index).is_some_and(|s| idle(s)) {
-                self.shut(index);
+            match self.arena.slot(index) {
+                Some(s) if idle(s) => self.shut(index),
+                Some(s) if s.life == Life::Open && matches!(s.proto, Proto::Ws(c) if c.is_open()) => {
+                    self.ws_close(index)
+                }
+                _ => {}
             }
         }
     }
@@ -361,6 +368,21 @@ impl Worker {
         self.drive(index);
     }
 
+    /// Begins the close handshake of a WebSocket connection (1001: going away), to be answered
+    /// within the linger time.
+    fn ws_close(&mut self, index: usize) {
+        let now = self.now;
+        let cfg = &self.cfg;
+        let Some((slot, _, wbuf)) = self.arena.parts(index) else { return };
+        let Proto::Ws(conn) = &mut slot.proto else { return };
+        let n = ws::close(conn, ws::GOING_AWAY, self.output);
+        slot.deadline = now.wrapping_add(cfg.linger_timeout);
+        let out = self.output.get(..n).unwrap_or_default();
+        if send_or_keep(slot, wbuf, out, now, cfg).is_err() {
+            self.close(index);
+        }
+    }
+
     /// A connection past its deadline: a request that did not arrive in time gets 408; a peer
     /// still reading our output (however slowly) gets more time; anything else closes.
     fn expire(&mut self, index: usize) {
@@ -377,12 +399,14 @@ impl Worker {
             }
             return self.close(index);
         }
-        let Proto::Http1(conn) = slot.proto;
-        match slot.life {
-            Life::Open if conn.begun() => self.refuse(index, 408),
-            Life::Open => self.shut(index),
-            // The linger is over.
-            Life::Closing | Life::Lingering => self.close(index),
+        match (slot.life, slot.proto) {
+            (Life::Open, Proto::Http1(conn)) if conn.begun() => self.refuse(index, 408),
+            (Life::Open, Proto::Http1(_)) => self.shut(index),
+            // An idle WebSocket gets our close (1001); one that did not answer its close in
+            // time is closed.
+            (Life::Open, Proto::Ws(conn)) if conn.is_open() => self.ws_close(index),
+            // The linger, or the wait for the peer's close, is over.
+            _ => self.close(index),
         }
     }
 
@@ -465,9 +489,9 @@ impl Worker {
                 Ok(_) => {
                     slot.wpos = 0;
                     slot.wlen = 0;
-                    // A request already begun keeps its own deadline.
-                    let Proto::Http1(conn) = slot.proto;
-                    if !conn.begun() && slot.life == Life::Open {
+                    // A request already begun, or a close under way, keeps its own deadline.
+                    let closing = matches!(slot.proto, Proto::Ws(c) if !c.is_open());
+                    if !slot.proto.begun() && !closing && slot.life == Life::Open {
                         slot.deadline = now.wrapping_add(cfg.idle_timeout);
                     }
                 }
@@ -509,8 +533,7 @@ impl Worker {
                     Ok(0) => {
                         slot.io |= PEER_EOF;
                         if had == 0 {
-                            let Proto::Http1(conn) = slot.proto;
-                            return if conn.begun() { Next::Refuse(400) } else { Next::Close };
+                            return if slot.proto.begun() { Next::Refuse(400) } else { Next::Close };
                         }
                     }
                     Ok(n) => {
@@ -537,19 +560,35 @@ impl Worker {
         let in_slot = had > 0;
         let input: &[u8] = if in_slot { rbuf.get(..total).unwrap_or_default() } else { self.input.get(..total).unwrap_or_default() };
 
-        // 4. Answer every complete request.
-        let cx = Ctx {
-            scan: self.scan,
-            limits: cfg.limits,
-            heads: &self.heads,
-            max_depth: cfg.max_depth,
-            stopping: self.stopping_since.is_some(),
-            more_waiting: slot.io & UNREAD != 0,
+        // 4. The connection's protocol answers what the input completes.
+        let stopping = self.stopping_since.is_some();
+        let more_waiting = slot.io & UNREAD != 0;
+        let begun_before = slot.proto.begun();
+        let (mut served, mut closing) = match &mut slot.proto {
+            Proto::Http1(conn) => {
+                let cx = Ctx { scan: self.scan, limits: cfg.limits, heads: &self.heads, max_depth: cfg.max_depth,
+                    stopping, more_waiting };
+                (http1::serve(conn, input, self.output, &cx), false)
+            }
+            Proto::Ws(conn) => ws_served(conn, input, self.output, &cfg.ws),
         };
-        let Proto::Http1(conn) = &mut slot.proto;
-        let begun_before = conn.begun();
-        let served = http1::serve(conn, input, self.output, &cx);
-        let begun = conn.begun();
+        if served.upgrade {
+            // The bytes after the upgrade request are the first frames.
+            let mut conn = ws::Conn::default();
+            let rest = input.get(served.consumed..).unwrap_or_default();
+            let out = self.output.get_mut(served.written..).unwrap_or_default();
+            let (more, began_closing) = ws_served(&mut conn, rest, out, &cfg.ws);
+            closing = began_closing;
+            slot.proto = Proto::Ws(conn);
+            served = http1::Served {
+                consumed: served.consumed + more.consumed,
+                written: served.written + more.written,
+                close: more.close,
+                stopped: more.stopped,
+                upgrade: true,
+            };
+        }
+        let begun = slot.proto.begun();
 
         // 5. Keep what is left of the input.
         let consumed = served.consumed.min(total);
@@ -569,11 +608,16 @@ impl Worker {
         if served.stopped {
             slot.io |= STOPPED;
         }
-        if !begun {
-            slot.deadline = now.wrapping_add(cfg.idle_timeout);
-        } else if !begun_before || served.written > 0 {
+        match slot.proto {
+            Proto::Http1(_) if !begun => slot.deadline = now.wrapping_add(cfg.idle_timeout),
             // A new request has begun: it has header_timeout to arrive whole.
-            slot.deadline = now.wrapping_add(cfg.header_timeout);
+            Proto::Http1(_) if !begun_before || served.written > 0 => {
+                slot.deadline = now.wrapping_add(cfg.header_timeout)
+            }
+            Proto::Ws(c) if c.is_open() => slot.deadline = now.wrapping_add(cfg.idle_timeout),
+            // Our close has just gone: the peer has the linger time to answer it.
+            Proto::Ws(_) if closing => slot.deadline = now.wrapping_add(cfg.linger_timeout),
+            _ => {}
         }
 
         // 6. Send every answer of this turn at once; keep what the socket does not take.
@@ -623,8 +667,26 @@ fn send_or_keep(slot: &mut arena::Slot, wbuf: &mut [u8], out: &[u8], now: u32, c
 /// nothing known to be waiting in the socket. Only such a connection may be closed on stop
 /// without cutting a request short.
 fn idle(slot: &arena::Slot) -> bool {
-    let Proto::Http1(conn) = slot.proto;
-    slot.life == Life::Open && !conn.begun() && slot.rlen == 0 && slot.wpos == slot.wlen && slot.io & UNREAD == 0
+    matches!(slot.proto, Proto::Http1(c) if !c.begun())
+        && slot.life == Life::Open
+        && slot.rlen == 0
+        && slot.wpos == slot.wlen
+        && slot.io & UNREAD == 0
+}
+
+/// Feeds a WebSocket connection, in the terms of an HTTP/1.1 turn (`close` when the handshake is
+/// over), and whether our close has just gone out (the wait for the peer's begins).
+fn ws_served(conn: &mut ws::Conn, input: &[u8], out: &mut [u8], limits: &ws::Limits) -> (http1::Served, bool) {
+    let was_open = conn.is_open();
+    let fed = ws::feed(conn, input, out, limits);
+    let served = http1::Served {
+        consumed: fed.consumed,
+        written: fed.written,
+        close: fed.next == ws::Next::Done,
+        stopped: fed.stopped,
+        upgrade: false,
+    };
+    (served, was_open && fed.next == ws::Next::Closing)
 }
 
 /// Copies as much of `src` as fits to the start of `dst`; returns the bytes copied. (The callers

@@ -310,8 +310,8 @@ pub fn refusal(out: &mut [u8], heads: &Heads, status: u16) -> usize {
 }
 
 /// The Sec-WebSocket-Accept value for a key, if the key is base64 of 16 bytes.
-fn websocket_accept(_key: &[u8]) -> Option<[u8; 28]> {
-    None
+fn websocket_accept(key: &[u8]) -> Option<[u8; 28]> {
+    crate::ws::handshake::accept(key)
 }
 
 #[cfg(test)]

@@ -125,6 +125,13 @@ pub enum Next {
     Done,
 }
 
+impl Conn {
+    /// Whether neither side has begun the close handshake.
+    pub fn is_open(&self) -> bool {
+        self.phase == OPEN
+    }
+}
+
 /// Whether a close frame may carry `code` (§7.4): 1000-1003 and 1007-1011 (§7.4.1), 1012-1014
 /// (registered with IANA since: Service Restart, Try Again Later, Bad Gateway; browsers send
 /// them), and 3000-4999 (§7.4.2: libraries and applications). Not 0-999, not 1004 (reserved),
