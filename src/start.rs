@@ -86,72 +86,77 @@ fn number(s: &[u8], min: u64, max: u64) -> Option<u64> {
     (min..=max).contains(&v).then_some(v)
 }
 
+/// The options that take a number: name, smallest and largest value, and what to say when the
+/// value is not one of them. (One table rather than a branch each: start-up code is bytes of the
+/// binary too.)
+const NUMBERS: [(&[u8], u64, u64, &str); 12] = [
+    (b"--port", 0, 65535, "--port must be a number from 0 to 65535"),
+    (b"--threads", 1, 1024, "--threads must be a number from 1 to 1024"),
+    (b"--connections", 1, 1 << 24, "--connections must be a number from 1 to 16777216"),
+    (b"--header-timeout", 1, 86400, "timeouts are seconds from 1 to 86400"),
+    (b"--idle-timeout", 1, 86400, "timeouts are seconds from 1 to 86400"),
+    (b"--send-timeout", 1, 86400, "timeouts are seconds from 1 to 86400"),
+    (b"--grace", 1, 86400, "timeouts are seconds from 1 to 86400"),
+    (b"--max-header", 64, 1 << 20, "--max-header must be from 64 to 1048576"),
+    (b"--max-uri", 16, 1 << 20, "--max-uri must be from 16 to 1048576"),
+    (b"--max-body", 0, 1 << 24, "--max-body must be from 0 to 16777216"),
+    (b"--max-pipeline", 1, 1 << 16, "--max-pipeline must be from 1 to 65536"),
+    (b"--max-message", 1, 1 << 30, "--max-message must be from 1 to 1073741824"),
+];
+
+impl Config {
+    /// Sets the option at `NUMBERS[k]` (the value is within its bounds).
+    fn set(&mut self, k: usize, v: u64) {
+        let n = v as usize;
+        let s = v as u32;
+        match k {
+            0 => self.port = v as u16,
+            1 => self.threads = Some(n),
+            2 => self.connections = n,
+            3 => self.header_timeout = s,
+            4 => self.idle_timeout = s,
+            5 => self.send_timeout = s,
+            6 => self.grace = s,
+            7 => self.max_header = n,
+            8 => self.max_uri = n,
+            9 => self.max_body = n,
+            10 => self.max_pipeline = n,
+            _ => self.max_message = n,
+        }
+    }
+}
+
 /// Reads the configuration. `args` excludes the program name; `env` looks up a variable.
 pub fn configure<'a>(
     args: impl IntoIterator<Item = &'static [u8]>,
     env: impl Fn(&[u8]) -> Option<&'a [u8]>,
 ) -> Result<Command, BadArgs> {
     let mut c = Config::default();
-    if let Some(p) = env(b"PORT") {
-        c.port = number(p, 0, 65535).ok_or(BadArgs("PORT must be a number from 0 to 65535", None))? as u16;
-    }
-    if let Some(t) = env(b"THREADS") {
-        c.threads = Some(number(t, 1, 1024).ok_or(BadArgs("THREADS must be a number from 1 to 1024", None))? as usize);
+    // PORT and THREADS in the environment, then the command line.
+    for (k, var) in [(0, &b"PORT"[..]), (1, b"THREADS")] {
+        if let Some(v) = env(var) {
+            let (_, min, max, why) = NUMBERS[k];
+            c.set(k, number(v, min, max).ok_or(BadArgs(why, None))?);
+        }
     }
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         if arg == b"--help" || arg == b"-h" {
             return Ok(Command::Help);
         }
-        let mut value = |what: &'static str| args.next().ok_or(BadArgs(what, None));
+        let mut value = || args.next().ok_or(BadArgs("this option needs a value", Some(arg)));
+        if let Some(k) = NUMBERS.iter().position(|o| o.0 == arg) {
+            let v = value()?;
+            let (_, min, max, why) = NUMBERS.get(k).copied().unwrap_or(NUMBERS[0]);
+            c.set(k, number(v, min, max).ok_or(BadArgs(why, Some(v)))?);
+            continue;
+        }
         match arg {
-            b"--port" => {
-                let v = value("--port needs a number")?;
-                c.port = number(v, 0, 65535).ok_or(BadArgs("--port must be a number from 0 to 65535", Some(v)))? as u16;
-            }
-            b"--threads" => {
-                let v = value("--threads needs a number")?;
-                c.threads = Some(number(v, 1, 1024).ok_or(BadArgs("--threads must be a number from 1 to 1024", Some(v)))? as usize);
-            }
-            b"--connections" => {
-                let v = value("--connections needs a number")?;
-                c.connections = number(v, 1, 1 << 24).ok_or(BadArgs("--connections must be a number from 1 to 16777216", Some(v)))? as usize;
-            }
-            b"--parser" => match value("--parser needs auto or scalar")? {
+            b"--parser" => match value()? {
                 b"auto" => c.scalar = false,
                 b"scalar" => c.scalar = true,
                 v => return Err(BadArgs("--parser must be auto or scalar", Some(v))),
             },
-            b"--header-timeout" | b"--idle-timeout" | b"--send-timeout" | b"--grace" => {
-                let v = value("a timeout needs a number of seconds")?;
-                let s = number(v, 1, 86400).ok_or(BadArgs("timeouts are seconds from 1 to 86400", Some(v)))? as u32;
-                match arg {
-                    b"--header-timeout" => c.header_timeout = s,
-                    b"--idle-timeout" => c.idle_timeout = s,
-                    b"--send-timeout" => c.send_timeout = s,
-                    _ => c.grace = s,
-                }
-            }
-            b"--max-header" => {
-                let v = value("--max-header needs a number")?;
-                c.max_header = number(v, 64, 1 << 20).ok_or(BadArgs("--max-header must be from 64 to 1048576", Some(v)))? as usize;
-            }
-            b"--max-uri" => {
-                let v = value("--max-uri needs a number")?;
-                c.max_uri = number(v, 16, 1 << 20).ok_or(BadArgs("--max-uri must be from 16 to 1048576", Some(v)))? as usize;
-            }
-            b"--max-body" => {
-                let v = value("--max-body needs a number")?;
-                c.max_body = number(v, 0, 1 << 24).ok_or(BadArgs("--max-body must be from 0 to 16777216", Some(v)))? as usize;
-            }
-            b"--max-message" => {
-                let v = value("--max-message needs a number")?;
-                c.max_message = number(v, 1, 1 << 30).ok_or(BadArgs("--max-message must be from 1 to 1073741824", Some(v)))? as usize;
-            }
-            b"--max-pipeline" => {
-                let v = value("--max-pipeline needs a number")?;
-                c.max_pipeline = number(v, 1, 1 << 16).ok_or(BadArgs("--max-pipeline must be from 1 to 65536", Some(v)))? as usize;
-            }
             _ => return Err(BadArgs("unknown option (see --help)", Some(arg))),
         }
     }
