@@ -134,8 +134,7 @@ pub fn configure<'a>(
     let mut c = Config::default();
     // PORT and THREADS in the environment, then the command line.
     for (k, var) in [(0, &b"PORT"[..]), (1, b"THREADS")] {
-        if let Some(v) = env(var) {
-            let (_, min, max, why) = NUMBERS[k];
+        if let (Some(v), Some(&(_, min, max, why))) = (env(var), NUMBERS.get(k)) {
             c.set(k, number(v, min, max).ok_or(BadArgs(why, None))?);
         }
     }
@@ -147,8 +146,9 @@ pub fn configure<'a>(
         let mut value = || args.next().ok_or(BadArgs("this option needs a value", Some(arg)));
         if let Some(k) = NUMBERS.iter().position(|o| o.0 == arg) {
             let v = value()?;
-            let (_, min, max, why) = NUMBERS.get(k).copied().unwrap_or(NUMBERS[0]);
-            c.set(k, number(v, min, max).ok_or(BadArgs(why, Some(v)))?);
+            if let Some(&(_, min, max, why)) = NUMBERS.get(k) {
+                c.set(k, number(v, min, max).ok_or(BadArgs(why, Some(v)))?);
+            }
             continue;
         }
         match arg {
