@@ -667,6 +667,22 @@ fn send_or_keep(slot: &mut arena::Slot, wbuf: &mut [u8], out: &[u8], now: u32, c
     if out.is_empty() {
         return Ok(());
     }
+    if slot.wpos < slot.wlen {
+        // Output already waits (a close or refusal decided outside a turn): this goes after
+        // it, in order, or the connection cannot go on.
+        let (pos, len) = (slot.wpos as usize, slot.wlen as usize);
+        if let Some(window) = wbuf.get_mut(..len)
+            && pos <= window.len()
+        {
+            window.copy_within(pos.., 0);
+        }
+        let kept = len - pos.min(len);
+        let dst = wbuf.get_mut(kept..kept + out.len()).ok_or(())?;
+        dst.copy_from_slice(out);
+        slot.wpos = 0;
+        slot.wlen = (kept + out.len()) as u32;
+        return Ok(());
+    }
     let sent = loop {
         match sys::send(slot.fd, out) {
             Ok(n) => break n,
