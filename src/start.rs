@@ -26,7 +26,6 @@ usage: mote [options]
   --max-body N         bytes of request body, then 413 (default 8192)
   --max-pipeline N     requests answered per read before sending (default 64)
   --max-message N      bytes of a WebSocket message, then close 1009 (default 1048576)
-  --h2c-port N         HTTP/2 cleartext port, prior knowledge (default 8082; 0: off; env H2C_PORT)
   --help               this text
 ";
 
@@ -47,8 +46,6 @@ pub struct Config {
     pub max_body: usize,
     pub max_pipeline: usize,
     pub max_message: usize,
-    /// The HTTP/2 cleartext port; 0 turns it off.
-    pub h2c_port: u16,
 }
 
 impl Default for Config {
@@ -67,7 +64,6 @@ impl Default for Config {
             max_body: 8192,
             max_pipeline: 64,
             max_message: 1 << 20,
-            h2c_port: 8082,
         }
     }
 }
@@ -93,7 +89,7 @@ fn number(s: &[u8], min: u64, max: u64) -> Option<u64> {
 /// The options that take a number: name, smallest and largest value, and what to say when the
 /// value is not one of them. (One table rather than a branch each: start-up code is bytes of the
 /// binary too.)
-const NUMBERS: [(&[u8], u64, u64, &str); 13] = [
+const NUMBERS: [(&[u8], u64, u64, &str); 12] = [
     (b"--port", 0, 65535, "--port must be a number from 0 to 65535"),
     (b"--threads", 1, 1024, "--threads must be a number from 1 to 1024"),
     (b"--connections", 1, 1 << 24, "--connections must be a number from 1 to 16777216"),
@@ -106,7 +102,6 @@ const NUMBERS: [(&[u8], u64, u64, &str); 13] = [
     (b"--max-body", 0, 1 << 24, "--max-body must be from 0 to 16777216"),
     (b"--max-pipeline", 1, 1 << 16, "--max-pipeline must be from 1 to 65536"),
     (b"--max-message", 1, 1 << 30, "--max-message must be from 1 to 1073741824"),
-    (b"--h2c-port", 0, 65535, "--h2c-port must be a number from 0 to 65535 (0: off)"),
 ];
 
 impl Config {
@@ -126,8 +121,7 @@ impl Config {
             8 => self.max_uri = n,
             9 => self.max_body = n,
             10 => self.max_pipeline = n,
-            11 => self.max_message = n,
-            _ => self.h2c_port = v as u16,
+            _ => self.max_message = n,
         }
     }
 }
@@ -139,7 +133,7 @@ pub fn configure<'a>(
 ) -> Result<Command, BadArgs> {
     let mut c = Config::default();
     // PORT and THREADS in the environment, then the command line.
-    for (k, var) in [(0, &b"PORT"[..]), (1, b"THREADS"), (12, b"H2C_PORT")] {
+    for (k, var) in [(0, &b"PORT"[..]), (1, b"THREADS")] {
         if let (Some(v), Some(&(_, min, max, why))) = (env(var), NUMBERS.get(k)) {
             c.set(k, number(v, min, max).ok_or(BadArgs(why, None))?);
         }
@@ -327,28 +321,20 @@ pub fn main(stack: sys::InitialStack) -> ! {
     let threads = cfg.threads.unwrap_or(cpus.len().max(1));
     let scanner = if cfg.scalar { Scanner::Scalar } else { scan::detect() };
 
-    // Each probe fixes its port (port 0 asks the kernel for one) and proves no one listens on
-    // it; the listeners join it. HTTP/1.1 first, then HTTP/2 cleartext unless it is off.
+    // The probe fixes the port (port 0 asks the kernel for one) and proves no one listens on
+    // it; the listeners join it.
     let (probe, port) = claim_port(cfg.port).unwrap_or_else(|e| fail("listening", e));
-    let h2 = (cfg.h2c_port != 0).then(|| claim_port(cfg.h2c_port).unwrap_or_else(|e| fail("listening for h2c", e)));
+    let mut listeners = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        listeners.push(listener(port).unwrap_or_else(|e| fail("listening", e)));
+    }
+    drop(probe);
     let (pins, steer) = placement(&cpus, threads);
-    let group = |port: u16| {
-        let ls: Vec<Fd> = (0..threads).map(|_| listener(port).unwrap_or_else(|e| fail("listening", e))).collect();
-        if steer && threads > 1
-            && let Some(l) = ls.first()
-        {
+    if steer && threads > 1
+        && let Some(l) = listeners.first() {
             // Best effort: without it the kernel spreads connections by hash.
             let _ = sys::attach_cbpf(l.raw(), sys::SO_ATTACH_REUSEPORT_CBPF, &cpu_steering(threads as u32));
         }
-        ls
-    };
-    let listeners = group(port);
-    let mut listeners_h2 = h2.as_ref().map(|(_, p)| group(*p)).unwrap_or_default().into_iter();
-    let h2_port = h2.map(|(probe, p)| {
-        drop(probe);
-        p
-    });
-    drop(probe);
 
     let wcfg = cfg.worker();
     let mut workers = Vec::with_capacity(threads);
@@ -357,8 +343,7 @@ pub fn main(stack: sys::InitialStack) -> ! {
         let wake = sys::eventfd().unwrap_or_else(|e| fail("setting up a worker", e));
         // The worker owns its counter; the main thread only adds to it, until exit.
         wakes.push(wake.raw());
-        let worker = Worker::new(listener, listeners_h2.next(), wake, scanner, wcfg, &SHARED)
-            .unwrap_or_else(|e| fail("setting up a worker", e));
+        let worker = Worker::new(listener, wake, scanner, wcfg, &SHARED).unwrap_or_else(|e| fail("setting up a worker", e));
         let mut worker = Box::new(worker);
         let t = thread::spawn(Box::new(move || {
             let _ = sys::sched_setaffinity(&CpuSet::single(cpu));
@@ -370,7 +355,7 @@ pub fn main(stack: sys::InitialStack) -> ! {
         workers.push(t);
     }
 
-    banner(port, h2_port, threads, scanner);
+    banner(port, threads, scanner);
 
     // Wait for a stop signal; then give the workers the grace period to finish.
     loop {
@@ -392,18 +377,13 @@ pub fn main(stack: sys::InitialStack) -> ! {
     sys::exit_group(0)
 }
 
-fn banner(port: u16, h2_port: Option<u16>, threads: usize, scanner: Scanner) {
+fn banner(port: u16, threads: usize, scanner: Scanner) {
     let mut digits = [0u8; 20];
     sys::eprint(b"mote ");
     sys::eprint(crate::VERSION.as_bytes());
     sys::eprint(b" listening on 0.0.0.0:");
     let n = crate::num::write_u64(&mut digits, u64::from(port));
     sys::eprint(digits.get(..n).unwrap_or(&[]));
-    if let Some(p) = h2_port {
-        sys::eprint(b", h2c on 0.0.0.0:");
-        let n = crate::num::write_u64(&mut digits, u64::from(p));
-        sys::eprint(digits.get(..n).unwrap_or(&[]));
-    }
     sys::eprint(b" (");
     let n = crate::num::write_u64(&mut digits, threads as u64);
     sys::eprint(digits.get(..n).unwrap_or(&[]));
