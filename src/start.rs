@@ -322,27 +322,22 @@ pub fn main(stack: sys::InitialStack) -> ! {
     let scanner = if cfg.scalar { Scanner::Scalar } else { scan::detect() };
 
     // The probe fixes the port (port 0 asks the kernel for one) and proves no one listens on
-    // it; the listeners join it.
+    // it; the listeners join it, one per worker.
     let (probe, port) = claim_port(cfg.port).unwrap_or_else(|e| fail("listening", e));
-    let mut listeners = Vec::with_capacity(threads);
-    for _ in 0..threads {
-        listeners.push(listener(port).unwrap_or_else(|e| fail("listening", e)));
-    }
-    drop(probe);
     let (pins, steer) = placement(&cpus, threads);
-    if steer && threads > 1
-        && let Some(l) = listeners.first() {
-            // Best effort: without it the kernel spreads connections by hash.
-            let _ = sys::attach_cbpf(l.raw(), sys::SO_ATTACH_REUSEPORT_CBPF, &cpu_steering(threads as u32));
-        }
-
     let wcfg = cfg.worker();
+    // Each worker's thread, and the event counter that wakes it (the worker owns the counter;
+    // the main thread only adds to it, until exit).
     let mut workers = Vec::with_capacity(threads);
-    let mut wakes = Vec::with_capacity(threads);
-    for (listener, cpu) in listeners.into_iter().zip(pins) {
+    for (i, &cpu) in pins.iter().enumerate() {
+        let listener = listener(port).unwrap_or_else(|e| fail("listening", e));
+        if i == 0 && steer && threads > 1 {
+            // For the whole group, later members included. Best effort: without it the kernel
+            // spreads connections by hash.
+            let _ = sys::attach_cbpf(listener.raw(), sys::SO_ATTACH_REUSEPORT_CBPF, &cpu_steering(threads as u32));
+        }
         let wake = sys::eventfd().unwrap_or_else(|e| fail("setting up a worker", e));
-        // The worker owns its counter; the main thread only adds to it, until exit.
-        wakes.push(wake.raw());
+        let wake_fd = wake.raw();
         let worker = Worker::new(listener, wake, scanner, wcfg, &SHARED).unwrap_or_else(|e| fail("setting up a worker", e));
         let mut worker = Box::new(worker);
         let t = thread::spawn(Box::new(move || {
@@ -352,8 +347,9 @@ pub fn main(stack: sys::InitialStack) -> ! {
             }
         }))
         .unwrap_or_else(|e| fail("starting a worker", e));
-        workers.push(t);
+        workers.push((t, wake_fd));
     }
+    drop(probe);
 
     banner(port, threads, scanner);
 
@@ -362,16 +358,16 @@ pub fn main(stack: sys::InitialStack) -> ! {
         if let Ok(Some(_)) = sys::wait_signal(&[sys::SIGTERM, sys::SIGINT], 60_000) {
             break;
         }
-        if workers.iter().all(|t| !t.is_running()) {
+        if workers.iter().all(|(t, _)| !t.is_running()) {
             sys::exit_group(1);
         }
     }
     SHARED.stop.store(true, Ordering::Relaxed);
-    for &fd in &wakes {
-        sys::wake(fd);
+    for &(_, wake) in &workers {
+        sys::wake(wake);
     }
     let deadline_ms = u64::from(cfg.grace) * 1000 + 1500;
-    for t in &workers {
+    for (t, _) in &workers {
         t.join_timeout(deadline_ms);
     }
     sys::exit_group(0)
