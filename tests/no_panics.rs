@@ -11,13 +11,15 @@ const ALLOWED: &[(&str, &str)] = &[
     // start-up, before the first connection.
     ("<mote::alloc::Allocator as core::alloc::global::GlobalAlloc>::alloc", "start-up only"),
     ("<mote::alloc::Allocator as core::alloc::global::GlobalAlloc>::dealloc", "start-up only"),
-    ("linked_list_allocator::Heap::init", "the heap's set-up, on the first allocation at start-up"),
     // The panic machinery itself, and the handler that reports a panic and exits.
     ("__rustc::rust_begin_unwind", "the panic handler"),
     ("__rustc::__rdl_alloc_error_handler", "allocation failure, start-up only"),
     ("alloc::raw_vec::capacity_overflow", "Vec growth, start-up only"),
     ("alloc::alloc::handle_alloc_error", "allocation failure, start-up only"),
 ];
+
+/// Functions of the allocator crate, reached only through the allocator above.
+const ALLOCATOR_CRATE: &str = "linked_list_allocator::";
 
 fn is_panic_symbol(target: &str) -> bool {
     target.contains("core::panicking::")
@@ -58,6 +60,9 @@ fn no_panic_call_sites_outside_start_up() {
     let unexpected: Vec<_> = callers
         .iter()
         .filter(|f| !ALLOWED.iter().any(|(a, _)| a == f))
+        // The allocator crate's internals (which of them stand as functions of their own depends
+        // on inlining) are reached only through Allocator::alloc and ::dealloc: start-up only.
+        .filter(|f| !f.starts_with(ALLOCATOR_CRATE))
         .collect();
     assert!(
         unexpected.is_empty(),
