@@ -5,8 +5,14 @@
 //! closed on EOF or on a read error. What it spends per request is, near enough, the kernel's
 //! cost of accept/epoll/read/write: the yardstick for the real server.
 //!
+//! With `ws` it is the floor of a WebSocket echo instead: the first `\r\n\r\n` on a connection
+//! gets a canned 101 (its Sec-WebSocket-Accept is the right one for RFC 6455 §1.3's key, the
+//! only key bench/wsload.rs sends), and after it every 11 bytes read (one masked 5-byte text
+//! frame, the load's only frame) get one canned 7-byte echo frame: one per read, with one frame
+//! in flight. Nothing is parsed or unmasked.
+//!
 //! Build: `rustc -O --edition 2021 bench/floor.rs -o target/bench/floor`
-//! Run:   `floor PORT`
+//! Run:   `floor PORT [CLOSE_AFTER | ws]`
 
 use std::net::TcpListener;
 use std::os::fd::AsRawFd;
@@ -44,15 +50,21 @@ const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: 
 const RESPONSE_CLOSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nok";
 const BATCH: usize = 64;
+/// The canned upgrade answer, and the canned echo of one 11-byte client frame.
+const RESPONSE_101: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+const WS_FRAME_IN: usize = 11;
+const WS_ECHO: &[u8] = b"\x81\x05hello";
 
 fn main() {
     let port: u16 = std::env::args()
         .nth(1)
         .and_then(|p| p.parse().ok())
-        .expect("usage: floor PORT [CLOSE_AFTER]");
+        .expect("usage: floor PORT [CLOSE_AFTER | ws]");
     // With CLOSE_AFTER, a connection is closed once it has had that many answers: the cost of
     // connection set-up and tear-down with nothing else, the floor for the limited-conn shape.
     let close_after: Option<usize> = std::env::args().nth(2).and_then(|n| n.parse().ok());
+    let ws = std::env::args().nth(2).as_deref() == Some("ws");
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let lfd = listener.as_raw_fd();
@@ -71,9 +83,12 @@ fn main() {
     eprintln!("floor listening on 127.0.0.1:{port}");
 
     let batch: Vec<u8> = RESPONSE.repeat(BATCH);
+    let ws_batch: Vec<u8> = WS_ECHO.repeat(BATCH);
+    // ws: whether the connection is upgraded; then `matched` counts the bytes of a partial frame.
     // Per fd: how much of "\r\n\r\n" the bytes read so far end with (0..=3).
     let mut matched: Vec<u8> = vec![0; 1024];
     let mut answered: Vec<usize> = vec![0; 1024];
+    let mut upgraded: Vec<bool> = vec![false; 1024];
     let mut buf = vec![0u8; 64 * 1024];
     let mut events = [EpollEvent { events: 0, data: 0 }; 256];
     loop {
@@ -96,9 +111,11 @@ fn main() {
                     if c as usize >= matched.len() {
                         matched.resize(c as usize * 2, 0);
                         answered.resize(c as usize * 2, 0);
+                        upgraded.resize(c as usize * 2, false);
                     }
                     matched[c as usize] = 0;
                     answered[c as usize] = 0;
+                    upgraded[c as usize] = false;
                     add(ep, c);
                 }
                 continue;
@@ -109,6 +126,43 @@ fn main() {
                 if got == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::WouldBlock {
                     // SAFETY: fd is ours; close also drops it from the epoll set.
                     unsafe { close(fd) };
+                }
+                continue;
+            }
+            if ws {
+                let mut data = &buf[..got as usize];
+                if !upgraded[fd as usize] {
+                    // The head of the upgrade request: answered at its end, not read.
+                    let mut state = matched[fd as usize];
+                    let mut end = None;
+                    for (i, &b) in data.iter().enumerate() {
+                        state = match (state, b) {
+                            (0, b'\r') | (2, b'\r') => state + 1,
+                            (1, b'\n') => 2,
+                            (3, b'\n') => {
+                                end = Some(i + 1);
+                                break;
+                            }
+                            (_, b'\r') => 1,
+                            _ => 0,
+                        };
+                    }
+                    let Some(end) = end else {
+                        matched[fd as usize] = state;
+                        continue;
+                    };
+                    send_all(fd, RESPONSE_101);
+                    upgraded[fd as usize] = true;
+                    matched[fd as usize] = 0;
+                    data = &data[end..];
+                }
+                let total = matched[fd as usize] as usize + data.len();
+                matched[fd as usize] = (total % WS_FRAME_IN) as u8;
+                let mut count = total / WS_FRAME_IN;
+                while count > 0 {
+                    let k = count.min(BATCH);
+                    send_all(fd, &ws_batch[..k * WS_ECHO.len()]);
+                    count -= k;
                 }
                 continue;
             }

@@ -5,6 +5,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH="$ROOT/bench"
 MOTE_BIN="${MOTE_BIN:-$ROOT/target/mote}"
 FLOOR_BIN="$ROOT/target/bench/floor"
+WSLOAD_BIN="$ROOT/target/bench/wsload"
 SERVER_CPU=0
 CLIENT_CPU=1
 export MOTE_BENCH_LUA="$BENCH/wrk"
@@ -39,13 +40,17 @@ ensure_packages() { # command:package ...
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" >/dev/null
 }
 
-build_floor() {
-  command -v rustc >/dev/null || die "rustc not found (needed for bench/floor.rs)"
-  if [[ ! -x "$FLOOR_BIN" || "$BENCH/floor.rs" -nt "$FLOOR_BIN" ]]; then
-    mkdir -p "$(dirname "$FLOOR_BIN")"
-    rustc -O --edition 2021 "$BENCH/floor.rs" -o "$FLOOR_BIN"
+# Builds a single-file bench program (std only) when its source is newer than the binary.
+build_rs() { # source binary
+  command -v rustc >/dev/null || die "rustc not found (needed for $1)"
+  if [[ ! -x "$2" || "$1" -nt "$2" ]]; then
+    mkdir -p "$(dirname "$2")"
+    rustc -O --edition 2021 "$1" -o "$2"
   fi
 }
+
+build_floor() { build_rs "$BENCH/floor.rs" "$FLOOR_BIN"; }
+build_wsload() { build_rs "$BENCH/wsload.rs" "$WSLOAD_BIN"; }
 
 raise_fd_limit() {
   local hard
@@ -96,7 +101,8 @@ start_server() { # mote|nginx|floor
   SERVER_LOG="$TMP/$1.$PORT.log"
   case "$1" in
     mote) taskset -c "$SERVER_CPU" "$MOTE_BIN" --port "$PORT" --threads 1 >"$SERVER_LOG" 2>&1 & ;;
-    floor) taskset -c "$SERVER_CPU" "$FLOOR_BIN" "$PORT" ${FLOOR_CLOSE_AFTER:-} >"$SERVER_LOG" 2>&1 & ;;
+    # FLOOR_ARG: a count of answers after which it closes, or `ws` (see bench/floor.rs).
+    floor) taskset -c "$SERVER_CPU" "$FLOOR_BIN" "$PORT" ${FLOOR_ARG:-} >"$SERVER_LOG" 2>&1 & ;;
     nginx)
       local dir="$TMP/nginx.$PORT"
       nginx_conf "$dir" "$PORT"
@@ -218,5 +224,43 @@ parse_wrk() { # file
     /Non-2xx or 3xx responses:/ { err += $NF }
     /^Requests\/sec:/ { rps = $2 }
     END { printf "%d %s %s %d\n", req, secs, rps, err }
+  ' "$1"
+}
+
+# Runs bench/wsload (the echo-ws load) pinned like wrk; output to file. It upgrades every
+# connection first, then waits: the optional command runs at that point (to take the server's
+# CPU reading), and the measured run begins when it returns.
+run_wsload() { # conns seconds outfile [command]
+  local ready="$TMP/wsload.ready" go="$TMP/wsload.go" pid i ok=1
+  rm -f "$ready" "$go"
+  mkfifo "$go"
+  timeout $(($2 + 60)) taskset -c "$CLIENT_CPU" "$WSLOAD_BIN" "$PORT" "$1" "$2" --ready "$ready" --go "$go" >"$3" 2>&1 &
+  pid=$!
+  for ((i = 0; i < 600; i++)); do
+    [[ -e "$ready" ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [[ -e "$ready" ]]; then
+    if (($# >= 4)); then "$4"; fi
+    echo go >"$go"
+  fi
+  wait "$pid" || ok=0
+  rm -f "$ready" "$go"
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    tail -n 20 "$SERVER_LOG" >&2
+    die "the server (pid $SERVER_PID) died during wsload ($1 connections); its output is above"
+  fi
+  ((ok)) || { cat "$3" >&2; die "wsload failed ($1 connections)"; }
+}
+
+# From wsload's output: "echoes seconds echoes_per_s errors", as parse_wrk's.
+parse_wsload() { # file
+  awk '
+    $1 == "echoes" { n = $2 }
+    $1 == "seconds" { secs = $2 }
+    $1 == "echoes/s" { rate = $2 }
+    $1 == "errors" { err = $2 }
+    END { printf "%d %s %s %d\n", n, secs, rate, err }
   ' "$1"
 }

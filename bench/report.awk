@@ -53,6 +53,16 @@ function rss_goal(conns, limit_kib,    i, k, worst, where, status) {
   printf "| mote peak RSS at %s conns (worst: %s) | %d KiB | < %d KiB | %s |\n", conns, where, worst, limit_kib, status
 }
 
+function rss_case(p, conns, limit_kib,    k, status) {
+  k = p SUBSEP conns SUBSEP "mote"
+  if (!(k in count)) {
+    printf "| mote peak RSS, %s %s | n/a | < %d KiB | n/a |\n", p, conns, limit_kib
+    return
+  }
+  status = (med[k, "rss"] < limit_kib) ? "met" : "**missed**"
+  printf "| mote peak RSS, %s %s | %d KiB | < %d KiB | %s |\n", p, conns, med[k, "rss"], limit_kib, status
+}
+
 NR == 1 { next }
 {
   k = $2 SUBSEP $3 SUBSEP $4
@@ -81,7 +91,9 @@ END {
   printf "Servers pinned to CPU 0 with one worker, wrk -t1 pinned to CPU 1, loopback; %s.\n", host
   printf "CPU µs/req = server utime+stime over the measured run / responses counted by wrk\n"
   printf "(pipelined: wrk counts each of the 16 responses per batch). Errors: wrk socket errors +\n"
-  printf "non-2xx/3xx, summed over rounds.\n\n"
+  printf "non-2xx/3xx, summed over rounds. echo-ws: bench/wsload instead of wrk (one masked 5-byte\n"
+  printf "text frame in flight per upgraded connection; upgrades made before the measured run), so\n"
+  printf "req/s is echoes/s, CPU µs/req is per echo, errors are wrong or missing echoes.\n\n"
   printf "| profile | conns | server | req/s | CPU µs/req | CPU min–max | peak RSS KiB | errors |\n"
   printf "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n"
   for (i = 1; i <= nkeys; i++) {
@@ -111,7 +123,12 @@ END {
   ctx("context: CPU/req floor get-only 4096 / 512 (the kernel's own cost of more connections)", cpu("get-only", 4096, "floor"), cpu("get-only", 512, "floor"))
   ctx("context: CPU/req mote get-only 4096 / 512", cpu("get-only", 4096, "mote"), cpu("get-only", 512, "mote"))
   ctx("context: CPU/req mote/floor, get-only 4096", cpu("get-only", 4096, "mote"), cpu("get-only", 4096, "floor"))
+  goal("CPU/echo mote echo-ws 512 / CPU/req mote get-only 512", cpu("echo-ws", 512, "mote"), cpu("get-only", 512, "mote"), 1.00)
+  goal("CPU/echo mote echo-ws 4096 / CPU/req mote get-only 4096", cpu("echo-ws", 4096, "mote"), cpu("get-only", 4096, "mote"), 1.00)
+  goal("CPU/echo mote/floor, echo-ws 512", cpu("echo-ws", 512, "mote"), cpu("echo-ws", 512, "floor"), 1.10)
+  goal("CPU/echo mote/floor, echo-ws 4096", cpu("echo-ws", 4096, "mote"), cpu("echo-ws", 4096, "floor"), 1.10)
   rss_goal(512, 4096)
   rss_goal(4096, 16384)
+  rss_case("echo-ws", 4096, 16384)
   printf "\nWall time of this %s run: %d s.\n", mode, wall
 }

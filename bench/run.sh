@@ -6,6 +6,8 @@
 # Each server is started fresh per run, pinned to CPU 0 with one worker; wrk runs pinned to CPU 1
 # with one thread. Per run: a 1 s warm-up, then the measured wrk run; the server's CPU time is
 # utime+stime from /proc/PID/stat read before and after it, divided by the responses wrk counted.
+# echo-ws: bench/wsload instead of wrk (same pinning), CPU per echo; its upgrades are made before
+# the first reading, and the floor is `floor PORT ws`.
 # Rounds interleave the servers (A B C A B C ...); the table shows medians over rounds, errors summed.
 # Environment: BENCH_ROUNDS, BENCH_SECONDS override the mode's defaults; MOTE_BIN another build.
 set -euo pipefail
@@ -17,7 +19,7 @@ QUICK=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
@@ -33,6 +35,7 @@ START=$(date +%s)
 [[ -r "$MOTE_BENCH_REQUESTS/get.raw" ]] || die "arena request templates not found in $MOTE_BENCH_REQUESTS"
 ensure_packages wrk:wrk nginx:nginx-light taskset:util-linux
 build_floor
+build_wsload
 raise_fd_limit
 TCK=$(getconf CLK_TCK)
 OUT="$BENCH/out"
@@ -49,7 +52,15 @@ CASES=(
   "pipelined 4096 mote nginx floor"
   "limited-conn 512 mote"
   "limited-get 512 mote floor"
+  "echo-ws 512 mote floor"
+  "echo-ws 4096 mote floor"
 )
+
+# The reading before a measured run.
+measure_start() {
+  before=$(cpu_ticks)
+  read -r busy0 total0 <<<"$(cpu_line "$SERVER_CPU")"
+}
 
 printf 'round\tprofile\tconns\tserver\trequests\tseconds\treq_per_s\tcpu_ticks\tcpu_us_per_req\tpeak_rss_kib\terrors\tcpu0_other_pct\n' >"$RUNS"
 runs_total=0
@@ -62,21 +73,33 @@ for ((round = 1; round <= ROUNDS; round++)); do
   for c in "${CASES[@]}"; do
     read -r profile conns servers <<<"$c"
     # limited-get: the floor closes after 10 answers per connection, as mote does on request.
-    FLOOR_CLOSE_AFTER=$([[ $profile == limited-get ]] && echo 10 || true)
+    # echo-ws: the floor answers the upgrade and echoes canned frames.
+    case $profile in
+      limited-get) FLOOR_ARG=10 ;;
+      echo-ws) FLOOR_ARG=ws ;;
+      *) FLOOR_ARG= ;;
+    esac
     for server in $servers; do
       n=$((n + 1))
       start_server "$server"
-      run_wrk "$profile" "$conns" "$WARMUP" "$TMP/warmup.txt"
-      sleep 0.2 # let the warm-up connections' close be handled before the first reading
-      before=$(cpu_ticks)
-      read -r busy0 total0 <<<"$(cpu_line "$SERVER_CPU")"
-      run_wrk "$profile" "$conns" "$SECONDS_PER_RUN" "$TMP/wrk.txt"
+      if [[ $profile == echo-ws ]]; then
+        run_wsload "$conns" "$WARMUP" "$TMP/warmup.txt"
+        sleep 0.2 # let the warm-up connections' close be handled before the first reading
+        run_wsload "$conns" "$SECONDS_PER_RUN" "$TMP/wrk.txt" measure_start
+        parse=parse_wsload
+      else
+        run_wrk "$profile" "$conns" "$WARMUP" "$TMP/warmup.txt"
+        sleep 0.2 # let the warm-up connections' close be handled before the first reading
+        measure_start
+        run_wrk "$profile" "$conns" "$SECONDS_PER_RUN" "$TMP/wrk.txt"
+        parse=parse_wrk
+      fi
       sleep 0.2 # count the server's handling of the final closes as part of the run
       after=$(cpu_ticks)
       read -r busy1 total1 <<<"$(cpu_line "$SERVER_CPU")"
       rss=$(peak_rss_kib)
       stop_server
-      read -r requests secs rps errors <<<"$(parse_wrk "$TMP/wrk.txt")"
+      read -r requests secs rps errors <<<"$($parse "$TMP/wrk.txt")"
       ((requests > 0)) || { cat "$TMP/wrk.txt" >&2; die "$server answered nothing ($profile, $conns)"; }
       ticks=$((after - before))
       # CPU 0 time spent by other processes while the server was measured (user+system, not softirq).
