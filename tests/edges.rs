@@ -279,3 +279,64 @@ fn empty_lines_are_judged_by_one_rule_whatever_the_splits() {
         c.read_response().assert_ok_body("ok");
     }
 }
+
+/// A live pass over real sockets: random pipelines of the three request shapes, sent in random
+/// splits with random pauses, each connection ending one of three ways: a last request with
+/// `Connection: close` followed (or not) by stray bytes, urgent data between two requests, or a
+/// plain close. Every answer must arrive whole and right, in order, and every connection must
+/// end with an orderly close, never a reset.
+#[test]
+fn live_pass_with_splits_stray_bytes_and_urgent_data() {
+    let server = Server::start();
+    let mut rng = Rng::new(0x0ED6_E5E5_u64);
+    for round in 0..120 {
+        let reqs: Vec<Mixed> = (0..1 + rng.below(12)).map(|_| random_request(&mut rng)).collect();
+        let mut c = if rng.below(2) == 0 { slow_reader(&server) } else { server.connect() };
+        let mut stream: Vec<u8> = reqs.iter().flat_map(|r| r.bytes.iter().copied()).collect();
+        let ending = rng.below(3);
+        let mut expect: Vec<(u16, String)> = reqs.iter().map(|r| (200, r.expect.clone())).collect();
+        // Urgent data goes between the last two requests: read inline, it makes the last
+        // request line `Z<method> ...`, a method mote does not implement.
+        let urgent_at = (ending == 1 && reqs.len() > 1).then(|| stream.len() - reqs[reqs.len() - 1].bytes.len());
+        if urgent_at.is_some() {
+            expect.pop();
+            expect.push((501, "Not Implemented\n".to_string()));
+        }
+        if ending == 0 {
+            stream.extend_from_slice(b"GET /baseline11?a=7 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            expect.push((200, "7".to_string()));
+        }
+        // Random splits, with short pauses now and then.
+        let mut at = 0;
+        while at < stream.len() {
+            let n = 1 + rng.below(200) as usize;
+            let end = (at + n).min(stream.len());
+            if let Some(u) = urgent_at
+                && at <= u
+                && u < end
+            {
+                c.send(&stream[at..u]);
+                send_urgent(&c, b'Z');
+                c.send(&stream[u..end]);
+            } else {
+                c.send(&stream[at..end]);
+            }
+            at = end;
+            if rng.below(8) == 0 {
+                thread::sleep(Duration::from_millis(rng.below(5)));
+            }
+        }
+        if ending == 0 && rng.below(2) == 0 {
+            thread::sleep(Duration::from_millis(rng.below(50)));
+            let _ = c.try_send(b"\r\n");
+        }
+        if ending == 2 || (ending == 1 && urgent_at.is_none()) {
+            c.shutdown_write();
+        }
+        let (answers, how, rest) = read_all(&mut c, Duration::from_secs(5));
+        let got: Vec<(u16, String)> = answers.iter().map(|a| (a.status, a.body_str())).collect();
+        assert_eq!(got, expect, "round {round}: ending {ending}, {} requests", reqs.len());
+        assert!(rest.is_empty(), "round {round}: a truncated answer");
+        assert_eq!(how, Ending::Eof, "round {round}: ending {ending} must be an orderly close");
+    }
+}

@@ -721,6 +721,76 @@ fn chunked() {
     }
 }
 
+// ---- Sums near the limits ------------------------------------------------------------------
+
+/// A value near a 64-bit edge, or a small one, or a long one, as query text.
+fn edge_value(rng: &mut Rng) -> String {
+    let big: i128 = match rng.below(6) {
+        0 => i128::from(i64::MAX) - rng.below(4) as i128,
+        1 => i128::from(i64::MIN) + rng.below(4) as i128,
+        2 => (i128::from(i64::MAX) + 1) * if rng.chance(1, 2) { 1 } else { -1 } + rng.below(8) as i128 - 4,
+        3 => rng.below(200) as i128 - 100,
+        4 => (rng.next_u64() as i128) * if rng.chance(1, 2) { 1 } else { -1 },
+        _ => 10i128.pow(37) * (rng.below(3) as i128 - 1) + rng.below(10) as i128,
+    };
+    let sign = if big < 0 { "-" } else if rng.chance(1, 8) { "+" } else { "" };
+    let zeros = if rng.chance(1, 8) { "0".repeat(rng.range(1, 3)) } else { String::new() };
+    format!("{sign}{zeros}{}", big.unsigned_abs())
+}
+
+/// The exact sum, by arbitrary-width arithmetic on the decimal strings (two i128 halves: the
+/// terms here stay far below what could wrap them).
+fn model_total(values: &[String]) -> Option<i64> {
+    let mut total: i128 = 0;
+    for v in values {
+        let digits = v.trim_start_matches(['+', '-']).trim_start_matches('0');
+        if digits.len() > 38 {
+            return None;
+        }
+        let n: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+        total = total.checked_add(if v.starts_with('-') { -n } else { n })?;
+    }
+    i64::try_from(total).ok()
+}
+
+/// `/baseline11` sums with terms at and past the 64-bit edges, in every order, and a body
+/// term: the router against a model. Only the total must fit, and the answer is exact.
+#[test]
+fn sums_near_the_limits() {
+    let cfg = config(100_000);
+    let mut rng = Rng::new(cfg.seed ^ 0x5_0375);
+    let mut fits = 0u64;
+    for _ in 0..cfg.iters {
+        let n = rng.range(1, 6);
+        let mut values: Vec<String> = (0..n).map(|_| edge_value(&mut rng)).collect();
+        // Now and then the negation of the running terms, so the total lands in range.
+        if rng.chance(1, 3) {
+            let partial: i128 = values.iter().filter_map(|v| v.parse::<i128>().ok()).sum();
+            values.push((-partial + rng.below(9) as i128 - 4).to_string());
+        }
+        let body = rng.chance(1, 3).then(|| values.pop()).flatten();
+        let query: String = values.iter().enumerate().map(|(i, v)| format!("k{i}={v}")).collect::<Vec<_>>().join("&");
+        let mut all = values.clone();
+        all.extend(body.clone());
+        let want = model_total(&all);
+        let method = if body.is_some() { mote::router::Method::Post } else { mote::router::Method::Get };
+        let mut pending = mote::router::route(method, b"/baseline11", query.as_bytes());
+        if let Some(b) = &body {
+            let (x, y) = b.as_bytes().split_at(b.len() / 2);
+            pending.feed(x);
+            pending.feed(y);
+        }
+        let got = match pending.finish(body.is_some()) {
+            mote::router::Answer { status: 200, body: mote::router::Body::Number(n), .. } => Some(n),
+            mote::router::Answer { status: 400, .. } => None,
+            other => panic!("unexpected answer {other:?}"),
+        };
+        assert_eq!(got, want, "query {query:?} body {body:?}");
+        fits += u64::from(want.is_some());
+    }
+    assert!(fits > cfg.iters / 10 && fits < cfg.iters * 9 / 10, "both outcomes should be common: {fits}");
+}
+
 // ---- The oracles themselves ----------------------------------------------------------------
 
 /// The judge, the exceptions and the reference decoder on hand-picked inputs, so that a
