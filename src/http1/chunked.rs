@@ -150,7 +150,13 @@ impl Decoder {
                 self.size -= n as u64;
                 i += n;
                 if self.size == 0 {
-                    self.state = State::DataCr;
+                    // The usual end of a chunk, its CRLF, in one step.
+                    self.state = if buf.get(i..i + 2) == Some(b"\r\n") {
+                        i += 2;
+                        State::Size
+                    } else {
+                        State::DataCr
+                    };
                 }
                 continue;
             }
