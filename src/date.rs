@@ -60,27 +60,15 @@ pub fn imf_fixdate(secs: u64) -> [u8; LEN] {
     if let (Some(dst), Some(name)) = (out.get_mut(0..3), DAY_NAMES.get(weekday)) {
         dst.copy_from_slice(&name[..]);
     }
-    if let Some(dst) = out.get_mut(5..7) {
-        two(dst, day);
-    }
     let month_index = (month as usize).wrapping_sub(1);
     if let (Some(dst), Some(name)) = (out.get_mut(8..11), MONTH_NAMES.get(month_index)) {
         dst.copy_from_slice(&name[..]);
     }
-    if let Some(dst) = out.get_mut(12..14) {
-        two(dst, year / 100);
-    }
-    if let Some(dst) = out.get_mut(14..16) {
-        two(dst, year);
-    }
-    if let Some(dst) = out.get_mut(17..19) {
-        two(dst, in_day / 3600);
-    }
-    if let Some(dst) = out.get_mut(20..22) {
-        two(dst, in_day / 60 % 60);
-    }
-    if let Some(dst) = out.get_mut(23..25) {
-        two(dst, in_day % 60);
+    // The two-digit fields, by their offsets.
+    for (at, v) in [(5, day), (12, year / 100), (14, year), (17, in_day / 3600), (20, in_day / 60 % 60), (23, in_day % 60)] {
+        if let Some(dst) = out.get_mut(at..at + 2) {
+            two(dst, v);
+        }
     }
     out
 }

@@ -89,7 +89,8 @@ impl Heads {
         h
     }
 
-    /// Renders the parts that hold the Date (once a second).
+    /// Renders the parts that hold the Date (once a second; one copy of the code).
+    #[inline(never)]
     pub fn refresh(&mut self, date: &[u8; date::LEN]) {
         let mut c = Cursor { buf: &mut self.common, len: 0, overflow: false };
         c.put(SERVER_DATE);

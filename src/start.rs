@@ -272,20 +272,24 @@ fn listener(port: u16) -> Result<Fd, Errno> {
 /// workers' CPUs, taken modulo the worker count, are exactly 0..n (worker i on a CPU c with
 /// c % n == i), so the BPF program's answer is the index of that CPU's worker.
 pub fn placement(cpus: &[usize], threads: usize) -> (Vec<usize>, bool) {
-    let mut by_residue: Vec<Option<usize>> = (0..threads).map(|_| None).collect();
+    // Round robin over the CPUs; then, if every residue has its CPU, worker i on the CPU with
+    // residue i (usize::MAX marks a residue without one).
+    let mut pins: Vec<usize> = (0..threads).map(|i| cpus.get(i % cpus.len().max(1)).copied().unwrap_or(0)).collect();
+    let mut by_residue: Vec<usize> = (0..threads).map(|_| usize::MAX).collect();
     if cpus.len() == threads {
         for &c in cpus {
-            if let Some(slot) = by_residue.get_mut(c % threads) {
-                slot.get_or_insert(c);
+            if let Some(slot) = by_residue.get_mut(c % threads)
+                && *slot == usize::MAX
+            {
+                *slot = c;
             }
         }
     }
-    if by_residue.iter().all(Option::is_some) && threads > 0 {
-        (by_residue.into_iter().flatten().collect(), true)
-    } else {
-        let pins = (0..threads).map(|i| cpus.get(i % cpus.len().max(1)).copied().unwrap_or(0)).collect();
-        (pins, false)
+    let steer = threads > 0 && !by_residue.contains(&usize::MAX);
+    if steer {
+        pins = by_residue;
     }
+    (pins, steer)
 }
 
 pub fn main(stack: sys::InitialStack) -> ! {
