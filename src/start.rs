@@ -12,21 +12,20 @@ use rust_alloc::boxed::Box;
 use rust_alloc::vec::Vec;
 
 pub const USAGE: &str = "\
-usage: mote [options]
-  --port N             TCP port to listen on (default 8080; env PORT)
-  --threads N          worker threads (default: CPUs in the affinity mask; env THREADS)
-  --connections N      connections served at once by the whole process (default 65536)
-  --parser auto|scalar request scanner: SSE4.2 where the CPU has it, or scalar (default auto)
-  --header-timeout S   seconds for a request to arrive once begun, then 408 (default 10)
-  --idle-timeout S     seconds an idle keep-alive connection is kept (default 60)
-  --send-timeout S     seconds a client may leave answers unread (default 10)
-  --grace S            seconds to finish answers on SIGTERM/SIGINT (default 5)
-  --max-header N       bytes of request line and headers, then 431 (default 8192)
-  --max-uri N          bytes of request target, then 414 (default 4096)
-  --max-body N         bytes of request body, then 413 (default 8192)
-  --max-pipeline N     requests answered per read before sending (default 64)
-  --max-message N      bytes of a WebSocket message, then close 1009 (default 1048576)
-  --help               this text
+usage: mote [options]         (defaults in brackets)
+  --port N                    port [8080; env PORT]
+  --threads N                 workers [CPUs in the affinity mask; env THREADS]
+  --connections N             connections at once, whole process [65536]
+  --parser auto|scalar        scanner: SSE4.2 where the CPU has it, or scalar [auto]
+  --header-timeout S          seconds for a begun request to arrive, then 408 [10]
+  --idle-timeout S            seconds an idle connection is kept [60]
+  --send-timeout S            seconds answers may stay unread [10]
+  --grace S                   seconds to finish at SIGTERM/SIGINT [5]
+  --max-header N              bytes of head, then 431 [8192]
+  --max-uri N                 bytes of target, then 414 [4096]
+  --max-body N                bytes of body, then 413 [8192]
+  --max-pipeline N            requests answered per read [64]
+  --max-message N             bytes of a WebSocket message, then 1009 [1048576]
 ";
 
 /// Everything the command line and environment decide.

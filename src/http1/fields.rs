@@ -54,7 +54,6 @@ fn word8(s: &[u8], at: usize) -> u64 {
 /// two cases together, and a token holds no byte that 0x20 could turn into one of the other
 /// bytes of these names. The last word overlaps the one before it when the length is not a
 /// multiple of the word.
-#[inline(always)]
 fn is(name: &[u8], lower: &[u8]) -> bool {
     let n = lower.len();
     if name.len() != n {
@@ -73,21 +72,22 @@ fn is(name: &[u8], lower: &[u8]) -> bool {
     word8(name, n - 8) == word8(lower, n - 8)
 }
 
-/// Which field a name is (case-insensitively).
-#[inline]
+/// The fields the parser acts on, by their lower-case names.
+const NAMES: [(&[u8], Kind); 8] = [
+    (b"host", Kind::Host),
+    (b"content-length", Kind::ContentLength),
+    (b"transfer-encoding", Kind::TransferEncoding),
+    (b"connection", Kind::Connection),
+    (b"expect", Kind::Expect),
+    (b"upgrade", Kind::Upgrade),
+    (b"sec-websocket-key", Kind::WebSocketKey),
+    (b"sec-websocket-version", Kind::WebSocketVersion),
+];
+
+/// Which field a name is (case-insensitively): a length compare for most names, a word
+/// compare for the one or two of the same length.
 pub fn kind_of(name: &[u8]) -> Kind {
-    // By length first: most names are decided by one comparison.
-    match name.len() {
-        4 if is(name, b"host") => Kind::Host,
-        6 if is(name, b"expect") => Kind::Expect,
-        7 if is(name, b"upgrade") => Kind::Upgrade,
-        10 if is(name, b"connection") => Kind::Connection,
-        14 if is(name, b"content-length") => Kind::ContentLength,
-        17 if is(name, b"transfer-encoding") => Kind::TransferEncoding,
-        17 if is(name, b"sec-websocket-key") => Kind::WebSocketKey,
-        21 if is(name, b"sec-websocket-version") => Kind::WebSocketVersion,
-        _ => Kind::Other,
-    }
+    NAMES.iter().find(|(n, _)| is(name, n)).map_or(Kind::Other, |&(_, k)| k)
 }
 
 fn is_ows(b: u8) -> bool {

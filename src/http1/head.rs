@@ -299,41 +299,24 @@ impl Parser {
         }
     }
 
-    /// `method SP`.
+    /// `method SP`. (Common heads are read by [`quick`]; this is the general path.)
     fn method(&mut self, buf: &[u8], scan: Scanner) -> Step<()> {
-        // The known methods first, a word compare each.
-        let known = match buf.first_chunk::<8>() {
-            Some([b'G', b'E', b'T', b' ', ..]) => Some((Method::Get, 3)),
-            Some([b'P', b'O', b'S', b'T', b' ', ..]) => Some((Method::Post, 4)),
-            Some([b'H', b'E', b'A', b'D', b' ', ..]) => Some((Method::Head, 4)),
-            Some(b"OPTIONS ") => Some((Method::Options, 7)),
+        let end = scan.token_end(buf, self.pos as usize);
+        self.pos = end as u32;
+        if end > MAX_METHOD {
+            return Err(BAD);
+        }
+        match buf.get(end) {
+            None => return Err(Stop::Partial),
+            Some(b' ') if end > 0 => {}
+            Some(_) => return Err(BAD),
+        }
+        self.method = match buf.get(..end) {
+            Some(b"GET") => Some(Method::Get),
+            Some(b"HEAD") => Some(Method::Head),
+            Some(b"POST") => Some(Method::Post),
+            Some(b"OPTIONS") => Some(Method::Options),
             _ => None,
-        };
-        let end = match known {
-            Some((method, len)) => {
-                self.method = Some(method);
-                len
-            }
-            None => {
-                let end = scan.token_end(buf, self.pos as usize);
-                self.pos = end as u32;
-                if end > MAX_METHOD {
-                    return Err(BAD);
-                }
-                match buf.get(end) {
-                    None => return Err(Stop::Partial),
-                    Some(b' ') if end > 0 => {}
-                    Some(_) => return Err(BAD),
-                }
-                self.method = match buf.get(..end) {
-                    Some(b"GET") => Some(Method::Get),
-                    Some(b"HEAD") => Some(Method::Head),
-                    Some(b"POST") => Some(Method::Post),
-                    Some(b"OPTIONS") => Some(Method::Options),
-                    _ => None,
-                };
-                end
-            }
         };
         self.target = Target::new(end + 1);
         self.stage = Stage::Target;
@@ -344,25 +327,19 @@ impl Parser {
     fn version(&mut self, buf: &[u8], limits: &Limits) -> Step<()> {
         let v = self.parts.end as usize + 1;
         let got = buf.get(v..).unwrap_or_default();
-        let version = match got.first_chunk::<10>() {
-            Some(b"HTTP/1.1\r\n") => Version::Http11,
-            _ => {
-                for (i, want) in b"HTTP/#.#\r".iter().enumerate() {
-                    let Some(&b) = got.get(i) else { return Err(Stop::Partial) };
-                    let ok = if *want == b'#' { b.is_ascii_digit() } else { b == *want };
-                    if !ok {
-                        return Err(BAD);
-                    }
-                }
-                let version = match got.get(5..8) {
-                    Some(b"1.0") => Version::Http10,
-                    Some([b'1', b'.', _]) => Version::Http11,
-                    _ => return Err(Stop::Fail(Error::VersionNotSupported)),
-                };
-                expect_lf(got, 9)?;
-                version
+        for (i, want) in b"HTTP/#.#\r".iter().enumerate() {
+            let Some(&b) = got.get(i) else { return Err(Stop::Partial) };
+            let ok = if *want == b'#' { b.is_ascii_digit() } else { b == *want };
+            if !ok {
+                return Err(BAD);
             }
+        }
+        let version = match got.get(5..8) {
+            Some(b"1.0") => Version::Http10,
+            Some([b'1', b'.', _]) => Version::Http11,
+            _ => return Err(Stop::Fail(Error::VersionNotSupported)),
         };
+        expect_lf(got, 9)?;
         // The line is whole and well-formed: only now is an unknown method refused.
         if self.method.is_none() {
             return Err(Stop::Fail(Error::NotImplemented));
