@@ -374,11 +374,12 @@ impl Parser {
     }
 }
 
-/// Parses a whole head of the common shapes in one pass, or gives up (`None`) on anything else,
-/// which the [`Parser`] then reads: a head not all there yet, or holding a byte, a field or a
-/// form this pass does not look into (a '%' in the target, absolute-form, OWS other than one SP
-/// before a value, a Host other than letters, digits, '-', '.' and a port, a field that needs
-/// more than a word compare). It never refuses: an error is always the parser's to find.
+/// Parses a whole HTTP/1.1 head of the common shapes in one pass, or gives up (`None`) on
+/// anything else, which the [`Parser`] then reads: a head not all there yet, or holding a byte,
+/// a field or a form this pass does not look into (a '%' in the target, absolute-form, OWS other
+/// than one SP before a value, a Host other than letters, digits, '-', '.' and a port, a field
+/// other than Host, Content-Length and `Transfer-Encoding: chunked` that the parser acts on).
+/// It never refuses: an error is always the parser's to find.
 ///
 /// Contract: whenever it returns a request, [`Parser::advance`] on the same bytes returns the
 /// same one (tested on every input of the unit tests and the fuzzing pass).
@@ -402,13 +403,11 @@ pub fn quick<'a>(buf: &'a [u8], scan: Scanner, limits: &Limits) -> Option<Reques
     if view.get(end) != Some(&b' ') || end - target > limits.max_target {
         return None;
     }
-    let version = match view.get(end + 1..)?.first_chunk::<10>()? {
-        b"HTTP/1.1\r\n" => Version::Http11,
-        b"HTTP/1.0\r\n" => Version::Http10,
-        _ => return None,
-    };
+    if view.get(end + 1..)?.first_chunk::<10>()? != b"HTTP/1.1\r\n" {
+        return None;
+    }
     let mut p = end + 11;
-    let (mut hosts, mut length, mut chunked, mut close, mut keep_alive) = (0, None, false, false, false);
+    let (mut hosts, mut length, mut chunked) = (0, None, false);
     loop {
         let line = view.get(p..)?;
         match line.first_chunk::<6>() {
@@ -465,16 +464,12 @@ pub fn quick<'a>(buf: &'a [u8], scan: Scanner, limits: &Limits) -> Option<Reques
                 }
                 length = Some(n);
             }
-            Kind::TransferEncoding if !chunked && version == Version::Http11 && value.eq_ignore_ascii_case(b"chunked") => {
-                chunked = true;
-            }
-            Kind::Connection if value.eq_ignore_ascii_case(b"close") => close = true,
-            Kind::Connection if value.eq_ignore_ascii_case(b"keep-alive") => keep_alive = true,
+            Kind::TransferEncoding if !chunked && value.eq_ignore_ascii_case(b"chunked") => chunked = true,
             _ => return None,
         }
         p = stop + 2;
     }
-    if (hosts == 0 && version == Version::Http11) || (chunked && length.is_some()) {
+    if hosts == 0 || (chunked && length.is_some()) {
         return None;
     }
     let target_bytes = view.get(target..end)?;
@@ -487,16 +482,13 @@ pub fn quick<'a>(buf: &'a [u8], scan: Scanner, limits: &Limits) -> Option<Reques
         target: target_bytes,
         path,
         query,
-        version,
+        version: Version::Http11,
         framing: match (chunked, length) {
             (true, _) => Framing::Chunked,
             (false, Some(n)) => Framing::Length(n),
             (false, None) => Framing::None,
         },
-        keep_alive: match version {
-            Version::Http11 => !close,
-            Version::Http10 => keep_alive && !close,
-        },
+        keep_alive: true,
         expect_continue: false,
         upgrade: None,
         head_len: p + 2,
