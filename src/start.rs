@@ -26,6 +26,7 @@ usage: mote [options]         (defaults in brackets)
   --max-body N                bytes of body, then 413 [8192]
   --max-pipeline N            requests answered per read [64]
   --max-message N             bytes of a WebSocket message, then 1009 [1048576]
+  --h2c-port N                HTTP/2 cleartext port, prior knowledge [8082; 0: off; env H2C_PORT]
 ";
 
 /// Everything the command line and environment decide.
@@ -45,6 +46,8 @@ pub struct Config {
     pub max_body: usize,
     pub max_pipeline: usize,
     pub max_message: usize,
+    /// The HTTP/2 cleartext port; 0 turns it off.
+    pub h2c_port: u16,
 }
 
 impl Default for Config {
@@ -63,6 +66,7 @@ impl Default for Config {
             max_body: 8192,
             max_pipeline: 64,
             max_message: 1 << 20,
+            h2c_port: 8082,
         }
     }
 }
@@ -88,7 +92,7 @@ fn number(s: &[u8], min: u64, max: u64) -> Option<u64> {
 /// The options that take a number: name, smallest and largest value, and what to say when the
 /// value is not one of them. (One table rather than a branch each: start-up code is bytes of the
 /// binary too.)
-const NUMBERS: [(&[u8], u64, u64, &str); 12] = [
+const NUMBERS: [(&[u8], u64, u64, &str); 13] = [
     (b"--port", 0, 65535, "--port must be a number from 0 to 65535"),
     (b"--threads", 1, 1024, "--threads must be a number from 1 to 1024"),
     (b"--connections", 1, 1 << 24, "--connections must be a number from 1 to 16777216"),
@@ -101,6 +105,7 @@ const NUMBERS: [(&[u8], u64, u64, &str); 12] = [
     (b"--max-body", 0, 1 << 24, "--max-body must be from 0 to 16777216"),
     (b"--max-pipeline", 1, 1 << 16, "--max-pipeline must be from 1 to 65536"),
     (b"--max-message", 1, 1 << 30, "--max-message must be from 1 to 1073741824"),
+    (b"--h2c-port", 0, 65535, "--h2c-port must be a number from 0 to 65535 (0: off)"),
 ];
 
 impl Config {
@@ -120,7 +125,8 @@ impl Config {
             8 => self.max_uri = n,
             9 => self.max_body = n,
             10 => self.max_pipeline = n,
-            _ => self.max_message = n,
+            11 => self.max_message = n,
+            _ => self.h2c_port = v as u16,
         }
     }
 }
@@ -132,7 +138,7 @@ pub fn configure<'a>(
 ) -> Result<Command, BadArgs> {
     let mut c = Config::default();
     // PORT and THREADS in the environment, then the command line.
-    for (k, var) in [(0, &b"PORT"[..]), (1, b"THREADS")] {
+    for (k, var) in [(0, &b"PORT"[..]), (1, b"THREADS"), (12, b"H2C_PORT")] {
         if let (Some(v), Some(&(_, min, max, why))) = (env(var), NUMBERS.get(k)) {
             c.set(k, number(v, min, max).ok_or(BadArgs(why, None))?);
         }
@@ -324,24 +330,34 @@ pub fn main(stack: sys::InitialStack) -> ! {
     let threads = cfg.threads.unwrap_or(cpus.len().max(1));
     let scanner = if cfg.scalar { Scanner::Scalar } else { scan::detect() };
 
-    // The probe fixes the port (port 0 asks the kernel for one) and proves no one listens on
-    // it; the listeners join it, one per worker.
+    // Each probe fixes its port (port 0 asks the kernel for one) and proves no one listens on
+    // it; the listeners join it, one per worker. HTTP/1.1 first, then HTTP/2 cleartext unless
+    // it is off.
     let (probe, port) = claim_port(cfg.port).unwrap_or_else(|e| fail("listening", e));
+    let h2 = (cfg.h2c_port != 0).then(|| claim_port(cfg.h2c_port).unwrap_or_else(|e| fail("listening for h2c", e)));
+    let h2_port = h2.as_ref().map(|&(_, p)| p);
     let (pins, steer) = placement(&cpus, threads);
+    // Worker i's listeners join their ports' groups i-th: the steering program, attached to the
+    // first of each group, answers a worker's index.
+    let join = |port: u16, first: bool| {
+        let l = listener(port).unwrap_or_else(|e| fail("listening", e));
+        if first && steer && threads > 1 {
+            // Best effort: without it the kernel spreads connections by hash.
+            let _ = sys::attach_cbpf(l.raw(), sys::SO_ATTACH_REUSEPORT_CBPF, &cpu_steering(threads as u32));
+        }
+        l
+    };
     let wcfg = cfg.worker();
     // Each worker's thread, and the event counter that wakes it (the worker owns the counter;
     // the main thread only adds to it, until exit).
     let mut workers = Vec::with_capacity(threads);
     for (i, &cpu) in pins.iter().enumerate() {
-        let listener = listener(port).unwrap_or_else(|e| fail("listening", e));
-        if i == 0 && steer && threads > 1 {
-            // For the whole group, later members included. Best effort: without it the kernel
-            // spreads connections by hash.
-            let _ = sys::attach_cbpf(listener.raw(), sys::SO_ATTACH_REUSEPORT_CBPF, &cpu_steering(threads as u32));
-        }
+        let listener = join(port, i == 0);
+        let listener_h2 = h2_port.map(|p| join(p, i == 0));
         let wake = sys::eventfd().unwrap_or_else(|e| fail("setting up a worker", e));
         let wake_fd = wake.raw();
-        let worker = Worker::new(listener, wake, scanner, wcfg, &SHARED).unwrap_or_else(|e| fail("setting up a worker", e));
+        let worker = Worker::new(listener, listener_h2, wake, scanner, wcfg, &SHARED)
+            .unwrap_or_else(|e| fail("setting up a worker", e));
         let mut worker = Box::new(worker);
         let t = thread::spawn(Box::new(move || {
             let _ = sys::sched_setaffinity(&CpuSet::single(cpu));
@@ -352,9 +368,11 @@ pub fn main(stack: sys::InitialStack) -> ! {
         .unwrap_or_else(|e| fail("starting a worker", e));
         workers.push((t, wake_fd));
     }
+    // The listeners hold the ports now.
     drop(probe);
+    drop(h2);
 
-    banner(port, threads, scanner);
+    banner(port, h2_port, threads, scanner);
 
     // Wait for a stop signal; then give the workers the grace period to finish.
     loop {
@@ -376,13 +394,18 @@ pub fn main(stack: sys::InitialStack) -> ! {
     sys::exit_group(0)
 }
 
-fn banner(port: u16, threads: usize, scanner: Scanner) {
+fn banner(port: u16, h2_port: Option<u16>, threads: usize, scanner: Scanner) {
     let mut digits = [0u8; 20];
     sys::eprint(b"mote ");
     sys::eprint(crate::VERSION.as_bytes());
     sys::eprint(b" listening on 0.0.0.0:");
     let n = crate::num::write_u64(&mut digits, u64::from(port));
     sys::eprint(digits.get(..n).unwrap_or(&[]));
+    if let Some(p) = h2_port {
+        sys::eprint(b", h2c on 0.0.0.0:");
+        let n = crate::num::write_u64(&mut digits, u64::from(p));
+        sys::eprint(digits.get(..n).unwrap_or(&[]));
+    }
     sys::eprint(b" (");
     let n = crate::num::write_u64(&mut digits, threads as u64);
     sys::eprint(digits.get(..n).unwrap_or(&[]));

@@ -75,7 +75,9 @@ impl Default for Shared {
     }
 }
 
+/// The epoll data of the listeners: HTTP/1.1, and HTTP/2 cleartext.
 const LISTENER: u64 = u64::MAX;
+const LISTENER_H2: u64 = u64::MAX - 3;
 const TIMER: u64 = u64::MAX - 1;
 const WAKE: u64 = u64::MAX - 2;
 const EVENTS: usize = 512;
@@ -116,7 +118,9 @@ enum Next {
 
 pub struct Worker {
     ep: Fd,
+    /// The HTTP/1.1 listener and the HTTP/2 one (if h2c is on); both close at the stop.
     listener: Option<Fd>,
+    listener_h2: Option<Fd>,
     timer: Fd,
     wake: Fd,
     arena: Arena,
@@ -136,10 +140,15 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker for `listener`; `wake` is the event counter the main thread signals to stop it.
-    pub fn new(listener: Fd, wake: Fd, scan: Scanner, cfg: Config, shared: &'static Shared) -> Result<Self, Errno> {
+    /// A worker for `listener` (and `listener_h2`, for HTTP/2 cleartext); `wake` is the event
+    /// counter the main thread signals to stop it.
+    pub fn new(listener: Fd, listener_h2: Option<Fd>, wake: Fd, scan: Scanner, cfg: Config, shared: &'static Shared)
+        -> Result<Self, Errno> {
         let ep = sys::epoll_create()?;
         sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, listener.raw(), sys::EPOLLIN, LISTENER)?;
+        if let Some(l) = &listener_h2 {
+            sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, l.raw(), sys::EPOLLIN, LISTENER_H2)?;
+        }
         let timer = sys::timerfd_periodic(1000)?;
         sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, timer.raw(), sys::EPOLLIN, TIMER)?;
         sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, wake.raw(), sys::EPOLLIN, WAKE)?;
@@ -147,7 +156,7 @@ impl Worker {
         let input = arena::map_zeroed(cfg.rbuf)?;
         let output = arena::map_zeroed(cfg.wbuf)?;
         let mut w = Worker {
-            ep, listener: Some(listener), timer, wake, arena, input, output, scan, cfg,
+            ep, listener: Some(listener), listener_h2, timer, wake, arena, input, output, scan, cfg,
             heads: Heads::new(&[b' '; date::LEN]), now: 0, paused: false, shared, stopping_since: None,
             ready: [0; READY], ready_len: 0,
         };
@@ -168,7 +177,8 @@ impl Worker {
             };
             for ev in events.get(..n).unwrap_or(&[]) {
                 match ev.data() {
-                    LISTENER => self.accept_all(),
+                    LISTENER => self.accept_all(false),
+                    LISTENER_H2 => self.accept_all(true),
                     TIMER => self.tick(),
                     WAKE => self.woken(),
                     token => self.event(Token(token), ev.events()),
@@ -245,6 +255,7 @@ impl Worker {
     fn begin_stop(&mut self) {
         self.stopping_since = Some(self.now);
         self.listener = None;
+        self.listener_h2 = None;
         for index in 0..self.arena.high_water() {
             match self.arena.slot(index) {
                 Some(s) if idle(s) => self.shut(index),
@@ -256,25 +267,35 @@ impl Worker {
         }
     }
 
-    fn resume_accepting(&mut self) {
-        if let Some(l) = &self.listener
-            && sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_MOD, l.raw(), sys::EPOLLIN, LISTENER).is_ok() {
-                self.paused = false;
+    /// Asks epoll for the listeners' events again (`EPOLLIN`) or no more (0).
+    fn listen(&mut self, events: u32) -> bool {
+        let mut ok = true;
+        for (l, data) in [(&self.listener, LISTENER), (&self.listener_h2, LISTENER_H2)] {
+            if let Some(l) = l {
+                ok &= sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_MOD, l.raw(), events, data).is_ok();
             }
+        }
+        ok
+    }
+
+    fn resume_accepting(&mut self) {
+        if self.listen(sys::EPOLLIN) {
+            self.paused = false;
+        }
     }
 
     fn pause_accepting(&mut self) {
-        if let Some(l) = &self.listener
-            && sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_MOD, l.raw(), 0, LISTENER).is_ok() {
-                self.paused = true;
-            }
+        if self.listen(0) {
+            self.paused = true;
+        }
     }
 
-    fn accept_all(&mut self) {
+    fn accept_all(&mut self, h2: bool) {
         loop {
-            let Some(listener) = &self.listener else { return };
+            let listener = if h2 { &self.listener_h2 } else { &self.listener };
+            let Some(listener) = listener else { return };
             match sys::accept(listener.raw()) {
-                Ok(fd) => self.admit(fd),
+                Ok(fd) => self.admit(fd, h2),
                 Err(Errno::EAGAIN) => return,
                 Err(Errno::EINTR) | Err(Errno::ECONNABORTED) | Err(Errno::EPROTO) => {}
                 Err(Errno::EMFILE) | Err(Errno::ENFILE) | Err(Errno::ENOBUFS) | Err(Errno::ENOMEM) => {
@@ -290,7 +311,7 @@ impl Worker {
 
     /// Takes a new connection: a slot, and a place in the process's count. Past the limit it
     /// gets a 503 from a slot of the headroom, and a gentle close.
-    fn admit(&mut self, fd: i32) {
+    fn admit(&mut self, fd: i32, h2: bool) {
         let counted = self.shared.live.fetch_add(1, Ordering::Relaxed) < self.cfg.limit;
         if !counted {
             self.shared.live.fetch_sub(1, Ordering::Relaxed);

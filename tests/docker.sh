@@ -196,7 +196,7 @@ for attempt in 1 2 3 4 5; do
   port=$(free_port)
   t0=$(date +%s%N)
   have_container=1
-  docker run -d --network host --name "$NAME" "$TAG" --port "$port" >/dev/null
+  docker run -d --network host --name "$NAME" "$TAG" --port "$port" --h2c-port 0 >/dev/null
   up=""
   deadline=$((t0 + 5000000000))
   while (($(date +%s%N) < deadline)); do

@@ -112,6 +112,11 @@ impl Server {
     /// `Err(Spawn)`, a server that exits or stays silent as `Err(Start)`.
     pub fn try_spawn(mut cmd: Command) -> Result<Server, StartError> {
         raise_nofile_limit();
+        // Many servers run at once: the HTTP/2 port is the kernel's choice too, unless a test
+        // sets it.
+        if !cmd.get_envs().any(|(k, _)| k == "H2C_PORT") {
+            cmd.env("H2C_PORT", "0");
+        }
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(StartError::Spawn)?;
         let stderr = child.stderr.take().expect("piped stderr");
@@ -219,6 +224,13 @@ impl std::fmt::Display for StartError {
     }
 }
 
+/// The HTTP/2 port in a start-up line (`h2c on 0.0.0.0:PORT`).
+pub fn parse_h2c_port(line: &str) -> Option<u16> {
+    const KEY: &str = "h2c on 0.0.0.0:";
+    let at = line.find(KEY)? + KEY.len();
+    line[at..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().ok()
+}
+
 /// The port in a line containing `listening on 0.0.0.0:PORT`.
 pub fn parse_listening_port(line: &str) -> Option<u16> {
     const KEY: &str = "listening on 0.0.0.0:";
@@ -233,7 +245,7 @@ pub fn parse_listening_port(line: &str) -> Option<u16> {
 pub fn run_to_exit(args: &[&str], env: &[(&str, &str)], limit: Duration) -> (ExitStatus, String, String) {
     let mut cmd = Command::new(binary());
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.env_remove("PORT").env_remove("THREADS");
+    cmd.env_remove("PORT").env_remove("THREADS").env("H2C_PORT", "0");
     for (k, v) in env {
         cmd.env(k, v);
     }
