@@ -33,6 +33,7 @@ pub mod thread;
 pub mod worker;
 pub mod arena;
 pub mod handler;
+pub mod h2;
 pub mod parse;
 pub mod scan;
 pub mod chunked;

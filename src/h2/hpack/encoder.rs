@@ -1,0 +1,297 @@
+//! Response header blocks (RFC 7541 §6) with a model of the peer's dynamic table.
+//!
+//! Contract: the encoder never Huffman-codes and adds only three kinds of entry to the peer's
+//! table: `server: mote`, `content-type: text/plain` and `date: <the current date>`. It keeps
+//! a model of the newest entries it added ([`MODEL`] of them, newest first) and of the size
+//! the peer's decoder allows ([`Encoder::set_peer_max`], from SETTINGS_HEADER_TABLE_SIZE, capped
+//! at 4096). An entry is referenced only while the model proves it is still in the peer's
+//! table: all entries newer than it are in the model, and the peer keeps exactly the newest
+//! entries whose sizes sum to at most its maximum (§4.4), so both its index and its presence
+//! follow. Older entries fall out of the model and are never referenced again; a kind that
+//! fell out is simply added anew. When the peer's maximum changes, the next block starts with
+//! the size updates §4.2 asks for (the smallest value seen, then the final one). After the
+//! first response on a connection, `server` and `content-type` cost one byte each, and `date`
+//! one byte until the second changes.
+
+use crate::h2::cursor::Cursor;
+
+use super::table::{ENTRY_OVERHEAD, FIRST_DYNAMIC};
+
+/// The entries the encoder adds: their static name index (§6.2.1) and value sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Server,
+    ContentType,
+    Date,
+}
+
+impl Kind {
+    const fn static_name(self) -> usize {
+        match self {
+            Kind::Server => 54,
+            Kind::ContentType => 31,
+            Kind::Date => 33,
+        }
+    }
+
+    const fn name_len(self) -> usize {
+        match self {
+            Kind::Server => 6,
+            Kind::ContentType => 12,
+            Kind::Date => 4,
+        }
+    }
+}
+
+/// Entries of ours the model remembers.
+pub const MODEL: usize = 8;
+/// The most of the peer's table we use.
+pub const MAX_TABLE: usize = 4096;
+
+pub struct Encoder {
+    /// Our entries, newest first, with their value lengths.
+    kinds: [Option<(Kind, u8)>; MODEL],
+    /// The value of the newest date entry in the model.
+    date: [u8; 29],
+    /// The table size we use: the peer's maximum, at most [`MAX_TABLE`].
+    max: usize,
+    /// A size change not yet signalled: the smallest size since the last block.
+    pending_min: Option<usize>,
+}
+
+impl Encoder {
+    pub const fn new() -> Self {
+        Encoder { kinds: [None; MODEL], date: [0; 29], max: MAX_TABLE, pending_min: None }
+    }
+
+    pub fn reset(&mut self) {
+        self.kinds = [None; MODEL];
+        self.max = MAX_TABLE;
+        self.pending_min = None;
+    }
+
+    /// The peer's SETTINGS_HEADER_TABLE_SIZE changed.
+    pub fn set_peer_max(&mut self, peer_max: u32) {
+        let max = (peer_max as usize).min(MAX_TABLE);
+        if max == self.max {
+            return;
+        }
+        self.pending_min = Some(self.pending_min.map_or(max, |m| m.min(max)));
+        self.max = max;
+        self.trim();
+    }
+
+    /// Drops the entries the peer's table no longer holds.
+    fn trim(&mut self) {
+        let mut total = 0;
+        for slot in self.kinds.iter_mut() {
+            if let Some((kind, len)) = *slot {
+                total += kind.name_len() + usize::from(len) + ENTRY_OVERHEAD;
+                if total > self.max {
+                    *slot = None;
+                }
+            }
+        }
+    }
+
+    /// Starts a header block: any dynamic table size updates owed (§4.2, §6.3).
+    pub fn start(&mut self, c: &mut Cursor<'_>) {
+        if let Some(min) = self.pending_min.take() {
+            if min < self.max {
+                c.int(0x20, 5, min);
+            }
+            c.int(0x20, 5, self.max);
+        }
+    }
+
+    /// `:status` (§6.1 for the seven codes of the static table, else a literal).
+    pub fn status(&mut self, c: &mut Cursor<'_>, status: u16) {
+        let index = match status {
+            200 => 8,
+            204 => 9,
+            206 => 10,
+            304 => 11,
+            400 => 12,
+            404 => 13,
+            500 => 14,
+            _ => 0,
+        };
+        if index != 0 {
+            c.byte(0x80 | index);
+            return;
+        }
+        let mut digits = [b'0'; 3];
+        let mut rest = status.min(999);
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        // Literal without indexing, name :status (8).
+        c.byte(0x08);
+        c.byte(3);
+        c.put(&digits);
+    }
+
+    /// A field with a static name, not added to the table (§6.2.2).
+    pub fn literal(&mut self, c: &mut Cursor<'_>, static_name: usize, value: &[u8]) {
+        c.int(0x00, 4, static_name);
+        c.int(0x00, 7, value.len());
+        c.put(value);
+    }
+
+    /// One of our entries: indexed when the model holds it with this value, else added.
+    pub fn entry(&mut self, c: &mut Cursor<'_>, kind: Kind, value: &[u8]) {
+        let mut total = 0;
+        for (i, slot) in self.kinds.iter().enumerate() {
+            let Some((k, len)) = *slot else { break };
+            total += k.name_len() + usize::from(len) + ENTRY_OVERHEAD;
+            if k == kind {
+                // Only the newest date can match: older ones carry older dates.
+                if kind != Kind::Date || self.date.as_slice() == value {
+                    if total <= self.max {
+                        c.int(0x80, 7, FIRST_DYNAMIC + i);
+                        return;
+                    }
+                }
+                if kind == Kind::Date {
+                    break;
+                }
+            }
+        }
+        let size = kind.name_len() + value.len() + ENTRY_OVERHEAD;
+        if size > self.max || value.len() > usize::from(u8::MAX) {
+            self.literal(c, kind.static_name(), value);
+            return;
+        }
+        // Literal with incremental indexing, indexed name (§6.2.1).
+        c.int(0x40, 6, kind.static_name());
+        c.int(0x00, 7, value.len());
+        c.put(value);
+        self.kinds.copy_within(0..MODEL - 1, 1);
+        self.kinds[0] = Some((kind, value.len() as u8));
+        if kind == Kind::Date {
+            if let Ok(d) = <[u8; 29]>::try_from(value) {
+                self.date = d;
+            }
+        }
+        self.trim();
+    }
+}
+
+impl Default for Encoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::decoder::tests::Collect;
+    use super::super::decoder::Decoder;
+    use super::*;
+
+    const DATE1: &[u8; 29] = b"Mon, 21 Oct 2013 20:13:21 GMT";
+    const DATE2: &[u8; 29] = b"Mon, 21 Oct 2013 20:13:22 GMT";
+
+    fn block(e: &mut Encoder, status: u16, date: &[u8; 29]) -> Vec<u8> {
+        let mut buf = [0u8; 256];
+        let mut c = Cursor::new(&mut buf);
+        e.start(&mut c);
+        e.status(&mut c, status);
+        e.entry(&mut c, Kind::Server, b"mote");
+        e.entry(&mut c, Kind::Date, date);
+        e.entry(&mut c, Kind::ContentType, b"text/plain");
+        e.literal(&mut c, 28, b"2");
+        assert!(!c.overflowed());
+        c.written().to_vec()
+    }
+
+    fn want(status: &str, date: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        vec![
+            (b":status".to_vec(), status.as_bytes().to_vec()),
+            (b"server".to_vec(), b"mote".to_vec()),
+            (b"date".to_vec(), date.to_vec()),
+            (b"content-type".to_vec(), b"text/plain".to_vec()),
+            (b"content-length".to_vec(), b"2".to_vec()),
+        ]
+    }
+
+    fn check(d: &mut Decoder, b: &[u8], status: &str, date: &[u8]) {
+        let mut c = Collect::default();
+        d.decode(b, &mut c).unwrap();
+        assert_eq!(c.0, want(status, date));
+        // The same through the independent decoder.
+    }
+
+    #[test]
+    fn repeated_fields_cost_one_byte() {
+        let mut e = Encoder::new();
+        let mut d = Decoder::new();
+        let mut theirs = hpack::Decoder::new();
+        let first = block(&mut e, 200, DATE1);
+        check(&mut d, &first, "200", DATE1);
+        let second = block(&mut e, 200, DATE1);
+        check(&mut d, &second, "200", DATE1);
+        // :status 1, server 1, date 1, content-type 1, content-length 4 (0x0f 0x0d, length, digit).
+        assert_eq!(second.len(), 8, "{second:x?}");
+        let third = block(&mut e, 404, DATE2);
+        check(&mut d, &third, "404", DATE2);
+        assert_eq!(third.len(), 1 + 1 + 2 + 29 + 1 + 4);
+        for b in [&first, &second, &third] {
+            theirs.decode(b).unwrap();
+        }
+        let odd = block(&mut e, 413, DATE2);
+        check(&mut d, &odd, "413", DATE2);
+        assert_eq!(theirs.decode(&odd).unwrap().len(), 5);
+    }
+
+    #[test]
+    fn many_dates_push_old_entries_out_and_they_come_back() {
+        let mut e = Encoder::new();
+        let mut d = Decoder::new();
+        let mut theirs = hpack::Decoder::new();
+        for s in 0..200u32 {
+            let mut date = *DATE1;
+            date[17] = b'0' + (s / 60 % 10) as u8;
+            date[18] = b'0' + (s / 10 % 6) as u8; // not a real clock; only distinct values matter
+            date[20] = b'0' + (s % 10) as u8;
+            date[21] = b'0' + (s / 100 % 10) as u8;
+            for _ in 0..3 {
+                let b = block(&mut e, 200, &date);
+                check(&mut d, &b, "200", &date);
+                let theirs_got = theirs.decode(&b).unwrap();
+                assert_eq!(theirs_got[2].1, date.to_vec());
+            }
+        }
+    }
+
+    #[test]
+    fn peer_table_size_changes_are_signalled() {
+        let mut e = Encoder::new();
+        let mut d = Decoder::new();
+        check(&mut d, &block(&mut e, 200, DATE1), "200", DATE1);
+        // The peer shrinks its table to 0: the next block starts with an update to 0 and adds
+        // nothing.
+        e.set_peer_max(0);
+        let b = block(&mut e, 200, DATE1);
+        assert_eq!(b[0], 0x20);
+        check(&mut d, &b, "200", DATE1);
+        assert_eq!(d.table.len(), 0);
+        // Down to 100 then up to 8192 before the next block: both sizes, smallest first.
+        e.set_peer_max(100);
+        e.set_peer_max(8192);
+        let b = block(&mut e, 200, DATE1);
+        assert_eq!(&b[..4], &[0x3f, 0x45, 0x3f, 0xe1]); // 100, then 4096
+        check(&mut d, &b, "200", DATE1);
+        let b = block(&mut e, 200, DATE1);
+        assert_eq!(b.len(), 8);
+        check(&mut d, &b, "200", DATE1);
+        // A table of 50 holds only server (42).
+        e.set_peer_max(50);
+        let b = block(&mut e, 200, DATE1);
+        check(&mut d, &b, "200", DATE1);
+        let b = block(&mut e, 200, DATE1);
+        check(&mut d, &b, "200", DATE1);
+        assert!(d.table.size() <= 50);
+    }
+}
