@@ -1,0 +1,326 @@
+//! Requests and answers: HEADERS (RFC 9113 §6.2, §8.1) and DATA (§6.1) from the client, our
+//! HEADERS and DATA back, and the flow control of both directions (§5.2, §6.9).
+//!
+//! Contract: a request is answered as soon as it is complete: at once when its HEADERS carry
+//! END_STREAM (no stream entry is made unless the peer's window holds the body back), else when
+//! its body ends, by DATA or by trailers. Errors (§5.4): what breaks a stream's rules resets that
+//! stream (RST_STREAM) and the connection goes on; what breaks the connection's rules (or its
+//! compression state) is a [`Fault`]. We send DATA only within both of the peer's windows, and
+//! give window back to the peer once half of it is consumed, for the connection and for each
+//! stream still receiving. A body past `max_body` (or a content-length announcing one) is
+//! answered 413 at once; when the request is not complete yet, the answer is followed by
+//! RST_STREAM(NO_ERROR), which §8.1 provides for exactly this: a complete response before the
+//! request is complete, asking the client to stop sending without error.
+
+use super::conn::{Stage, State};
+use super::fault::Fault;
+use super::frame::{self, Head, HEAD_LEN};
+use super::out::Out;
+use super::request::{self, Verdict};
+use super::respond::{self, MAX_ANSWER};
+use super::stream::{BodySlot, Owed, Phase, Stream, BODY_CAP};
+use super::Cx;
+use crate::router::{self, Answer, Method};
+
+/// What the connection knows of a stream id (§5.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Known {
+    /// Kept, at this index.
+    Open(usize),
+    /// Never used (above every id seen, or even).
+    Idle,
+    /// Used and closed. For the 64 most recent odd ids we know whether the stream was opened
+    /// and whether we reset it (or ignored it); for older ones, not.
+    Closed { opened: bool, reset: bool, recent: bool },
+}
+
+/// Window given back once this much of it is consumed: half the initial window.
+const REPLENISH: u32 = (frame::DEFAULT_WINDOW / 2) as u32;
+
+/// A HEADERS frame's header block fragment without padding and priority fields (§6.2), and
+/// the stream it says it depends on.
+pub fn headers_fragment(head: Head, payload: &[u8]) -> Result<(&[u8], Option<u32>), Fault> {
+    if head.stream == 0 {
+        return Err(Fault::NeedsStream);
+    }
+    let mut body = payload;
+    let mut pad = 0;
+    if head.has(frame::PADDED) {
+        let (&p, rest) = body.split_first().ok_or(Fault::Padding)?;
+        pad = usize::from(p);
+        body = rest;
+    }
+    let mut dep = None;
+    if head.has(frame::PRIORITY_FLAG) {
+        dep = Some(frame::u32_at(body, 0) & 0x7fff_ffff);
+        body = body.get(5..).ok_or(Fault::Length)?;
+    }
+    let len = body.len().checked_sub(pad).ok_or(Fault::Padding)?;
+    Ok((body.get(..len).unwrap_or(&[]), dep))
+}
+
+impl State {
+    /// §6.2, §8.1: a request's header section, or its trailers.
+    pub(super) fn on_headers(&mut self, head: Head, block: &[u8], dep: Option<u32>, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+        let id = head.stream;
+        match self.known(id) {
+            Known::Open(i) => return self.trailers(i, head, block, w, cx),
+            Known::Closed { opened, .. } => return Err(if opened { Fault::Closed } else { Fault::StreamOrder }),
+            Known::Idle if id % 2 == 0 => return Err(Fault::EvenStream),
+            Known::Idle => {}
+        }
+        self.open_id(id);
+        let mut req = request::Head::new(&mut self.path, cx.limits.max_header_list, false);
+        self.decoder.decode(block, &mut req).map_err(|_| Fault::Compression)?;
+        let (verdict, content_length) = (req.verdict(), req.content_length());
+        if self.stage == Stage::Closing {
+            // §6.8: streams opened after our GOAWAY are ignored (their block was decoded above,
+            // to keep the compression state).
+            self.mark_reset(id);
+            return Ok(());
+        }
+        if dep == Some(id) {
+            // §5.3.1: a stream cannot depend on itself.
+            self.stream_error(id, frame::PROTOCOL_ERROR, w);
+            return Ok(());
+        }
+        let end = head.has(frame::END_STREAM);
+        let (method, path_len, query_at) = match verdict {
+            Verdict::Route { method, path_len, query_at } => (method, path_len, query_at),
+            Verdict::Status(status) => {
+                self.respond(w, id, None, Answer::error(status), false, !end, cx);
+                return Ok(());
+            }
+            Verdict::Malformed | Verdict::Trailers => {
+                self.stream_error(id, frame::PROTOCOL_ERROR, w);
+                return Ok(());
+            }
+        };
+        if end && content_length.is_some_and(|n| n != 0) {
+            // §8.1.1: a content-length that the (empty) body contradicts.
+            self.stream_error(id, frame::PROTOCOL_ERROR, w);
+            return Ok(());
+        }
+        let path = self.path.get(..query_at).unwrap_or(&[]);
+        let query = self.path.get(query_at + 1..path_len).unwrap_or(&[]);
+        let pending = router::route(method, path, query);
+        let head_only = method == Method::Head;
+        if end {
+            self.respond(w, id, None, pending.finish(false), head_only, false, cx);
+            return Ok(());
+        }
+        if content_length.is_some_and(|n| n > cx.limits.max_body) {
+            self.respond(w, id, None, Answer::error(413), head_only, true, cx);
+            return Ok(());
+        }
+        let slot = BodySlot { pending, head: head_only, content_length, received: 0, window: frame::DEFAULT_WINDOW as i32, unacked: 0 };
+        // §5.1.2: past the streams we keep, or the bodies we can follow, the stream is refused
+        // (nothing was done: the client may retry it).
+        let slot = match self.streams.is_full() {
+            true => None,
+            false => self.streams.take_slot(slot),
+        };
+        match slot {
+            Some(slot) => {
+                self.streams.add(Stream { id, window: self.peer_window as i32, phase: Phase::Receiving { slot } });
+            }
+            None => self.stream_error(id, frame::REFUSED_STREAM, w),
+        }
+        Ok(())
+    }
+
+    /// A second HEADERS on a kept stream: trailers, which must end the stream (§8.1).
+    fn trailers(&mut self, i: usize, head: Head, block: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+        let mut req = request::Head::new(&mut self.path, cx.limits.max_header_list, true);
+        self.decoder.decode(block, &mut req).map_err(|_| Fault::Compression)?;
+        let verdict = req.verdict();
+        let Some(&Stream { id, phase, .. }) = self.streams.get(i) else { return Ok(()) };
+        match phase {
+            // §5.1: half-closed (remote) takes no more HEADERS.
+            Phase::Sending { .. } => self.stream_error(id, frame::STREAM_CLOSED, w),
+            Phase::Receiving { slot } if head.has(frame::END_STREAM) && verdict == Verdict::Trailers => {
+                self.end_body(i, slot, w, cx);
+            }
+            Phase::Receiving { .. } => self.stream_error(id, frame::PROTOCOL_ERROR, w),
+        }
+        Ok(())
+    }
+
+    /// §6.1: request body bytes, flow-controlled.
+    pub(super) fn on_data(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+        let id = head.stream;
+        if id == 0 {
+            return Err(Fault::NeedsStream);
+        }
+        let mut data = payload;
+        if head.has(frame::PADDED) {
+            let (&pad, rest) = data.split_first().ok_or(Fault::Padding)?;
+            let len = rest.len().checked_sub(usize::from(pad)).ok_or(Fault::Padding)?;
+            data = rest.get(..len).unwrap_or(&[]);
+        }
+        // §6.9.1: the whole frame counts against both windows, padding included.
+        let len = payload.len() as i64;
+        if len > self.recv_window {
+            return Err(Fault::FlowControl);
+        }
+        self.recv_window -= len;
+        self.recv_unacked += len as u32;
+        if data.is_empty() && !head.has(frame::END_STREAM) {
+            self.tick(cx.now);
+            self.empties += 1;
+            if self.empties > cx.limits.empty_frames_per_sec {
+                return Err(Fault::EmptyFlood);
+            }
+        }
+        match self.known(id) {
+            Known::Idle => return Err(Fault::Idle),
+            // §5.1: frames in flight on a stream we reset are ignored.
+            Known::Closed { reset: true, .. } => {}
+            // §5.1: DATA after END_STREAM.
+            Known::Closed { recent: true, .. } => return Err(Fault::Closed),
+            Known::Closed { .. } => self.stream_error(id, frame::STREAM_CLOSED, w),
+            Known::Open(i) => self.body(i, head, data, len, w, cx)?,
+        }
+        if self.recv_unacked >= REPLENISH {
+            w.put(&frame::window_update(0, self.recv_unacked));
+            self.recv_window += i64::from(self.recv_unacked);
+            self.recv_unacked = 0;
+        }
+        Ok(())
+    }
+
+    fn body(&mut self, i: usize, head: Head, data: &[u8], len: i64, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+        let Some(&Stream { id, phase, .. }) = self.streams.get(i) else { return Ok(()) };
+        let Phase::Receiving { slot } = phase else {
+            // §5.1: half-closed (remote) takes no more DATA.
+            self.stream_error(id, frame::STREAM_CLOSED, w);
+            return Ok(());
+        };
+        let Some(b) = self.streams.slot_mut(slot) else { return Ok(()) };
+        if len > i64::from(b.window) {
+            return Err(Fault::FlowControl);
+        }
+        b.window -= len as i32;
+        b.received = b.received.saturating_add(data.len() as u64);
+        b.pending.feed(data);
+        let end = head.has(frame::END_STREAM);
+        let (received, head_only) = (b.received, b.head);
+        if b.content_length.is_some_and(|n| received > n) {
+            // §8.1.1: more body than the content-length said.
+            self.stream_error(id, frame::PROTOCOL_ERROR, w);
+        } else if received > cx.limits.max_body {
+            self.respond(w, id, Some(i), Answer::error(413), head_only, !end, cx);
+        } else if end {
+            self.end_body(i, slot, w, cx);
+        } else {
+            b.unacked += len as u32;
+            if b.unacked >= REPLENISH {
+                w.put(&frame::window_update(id, b.unacked));
+                b.window += b.unacked as i32;
+                b.unacked = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// The request body of stream `i` is complete: answer it.
+    fn end_body(&mut self, i: usize, slot: u8, w: &mut Out<'_>, cx: &Cx<'_>) {
+        let Some(&Stream { id, .. }) = self.streams.get(i) else { return };
+        let Some(b) = self.streams.slot_mut(slot).copied() else { return };
+        if b.content_length.is_some_and(|n| n != b.received) {
+            // §8.1.1: less body than the content-length said.
+            self.stream_error(id, frame::PROTOCOL_ERROR, w);
+            return;
+        }
+        self.respond(w, id, Some(i), b.pending.finish(true), b.head, false, cx);
+    }
+
+    /// Writes an answer: HEADERS, and DATA as far as the windows allow (the rest waits in a
+    /// stream entry). `reset_after`: the request is not complete; once the answer is out,
+    /// RST_STREAM(NO_ERROR) (§8.1).
+    #[allow(clippy::too_many_arguments)]
+    fn respond(&mut self, w: &mut Out<'_>, id: u32, kept: Option<usize>, answer: Answer, head_only: bool, reset_after: bool, cx: &Cx<'_>) {
+        let body = Owed::of(answer.body, answer.status);
+        let mut buf = [0u8; BODY_CAP];
+        let bytes = body.bytes(&mut buf);
+        let len = if head_only { 0 } else { bytes.len().min(usize::from(u16::MAX)) };
+        let window = match kept.and_then(|i| self.streams.get(i)) {
+            Some(s) => i64::from(s.window),
+            None => self.peer_window,
+        };
+        let now = len.min(window.min(self.send_window).max(0) as usize);
+        if now < len && kept.is_none() && self.streams.is_full() {
+            self.stream_error(id, frame::REFUSED_STREAM, w);
+            return;
+        }
+        let encoder = &mut self.encoder;
+        let date = cx.date;
+        w.write_with(MAX_ANSWER.max(HEAD_LEN * 2 + now + respond::MAX_BLOCK), |c| {
+            respond::head(c, encoder, id, &answer, bytes.len(), len == 0, date);
+            if now > 0 {
+                respond::data(c, id, bytes.get(..now).unwrap_or(&[]), now == len);
+            }
+        });
+        self.send_window -= now as i64;
+        if now < len {
+            let waiting = Stream { id, window: (window - now as i64) as i32, phase: Phase::Sending { body, sent: now as u16, reset_after } };
+            match kept {
+                Some(i) => {
+                    if let Some(Stream { phase: Phase::Receiving { slot }, .. }) = self.streams.get(i).copied() {
+                        self.streams.free_slot(slot);
+                    }
+                    if let Some(s) = self.streams.get_mut(i) {
+                        *s = waiting;
+                    }
+                }
+                None => {
+                    self.streams.add(waiting);
+                }
+            }
+            return;
+        }
+        if let Some(i) = kept {
+            self.streams.remove(i);
+        }
+        if reset_after {
+            w.put(&frame::rst_stream(id, frame::NO_ERROR));
+            self.mark_reset(id);
+        }
+    }
+
+    /// Sends the body bytes that waited for window, as far as the windows now allow.
+    pub(super) fn send_owed(&mut self, w: &mut Out<'_>) {
+        let mut i = 0;
+        while self.send_window > 0 && !w.spilled() {
+            let Some(&s) = self.streams.get(i) else { break };
+            let Phase::Sending { body, sent, reset_after } = s.phase else {
+                i += 1;
+                continue;
+            };
+            if s.window <= 0 {
+                i += 1;
+                continue;
+            }
+            let mut buf = [0u8; BODY_CAP];
+            let bytes = body.bytes(&mut buf);
+            let rest = bytes.get(usize::from(sent)..).unwrap_or(&[]);
+            let n = rest.len().min(s.window as usize).min(self.send_window as usize);
+            let done = n == rest.len();
+            w.write_with(HEAD_LEN + n, |c| respond::data(c, s.id, rest.get(..n).unwrap_or(&[]), done));
+            self.send_window -= n as i64;
+            if done {
+                self.streams.remove(i);
+                if reset_after {
+                    w.put(&frame::rst_stream(s.id, frame::NO_ERROR));
+                    self.mark_reset(s.id);
+                }
+                continue;
+            }
+            if let Some(k) = self.streams.get_mut(i) {
+                k.window -= n as i32;
+                k.phase = Phase::Sending { body, sent: sent + n as u16, reset_after };
+            }
+            i += 1;
+        }
+    }
+}
