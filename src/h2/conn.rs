@@ -263,12 +263,15 @@ impl State {
         (0..self.streams.len()).any(|i| matches!(self.streams.get(i), Some(s) if s.window > 0 && matches!(s.phase, Phase::Sending { .. })))
     }
 
+    #[inline(never)]
     fn goaway(&mut self, w: &mut Out<'_>, code: u32, debug: &[u8]) {
         w.put(&frame::goaway_head(self.last_id, code, debug.len()));
         w.put(debug);
     }
 
     /// A connection error: GOAWAY, then nothing more.
+    #[cold]
+    #[inline(never)]
     fn fail(&mut self, fault: Fault, w: &mut Out<'_>) {
         self.goaway(w, fault.code(), fault.section());
         self.stage = Stage::Closed;
@@ -608,6 +611,7 @@ impl State {
     }
 
     /// A stream error (§5.4.2): RST_STREAM, and the stream is forgotten.
+    #[inline(never)]
     pub(super) fn stream_error(&mut self, id: u32, code: u32, w: &mut Out<'_>) {
         w.put(&frame::rst_stream(id, code));
         if let Some(i) = self.streams.find(id) {

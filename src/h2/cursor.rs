@@ -68,6 +68,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An HPACK integer (RFC 7541 §5.1): `flags` in the bits above the `prefix`-bit prefix.
+    #[inline(never)]
     pub fn int(&mut self, flags: u8, prefix: u32, value: usize) {
         let max = (1usize << prefix) - 1;
         if value < max {

@@ -253,14 +253,13 @@ impl State {
             self.stream_error(id, frame::REFUSED_STREAM, w);
             return;
         }
-        let encoder = &mut self.encoder;
-        let date = cx.date;
-        w.write_with(MAX_ANSWER.max(HEAD_LEN * 2 + now + respond::MAX_BLOCK), |c| {
-            respond::head(c, encoder, id, &answer, bytes.len(), len == 0, date);
-            if now > 0 {
-                respond::data(c, id, bytes.get(..now).unwrap_or(&[]), now == len);
-            }
-        });
+        let (mut c, direct) = w.open(MAX_ANSWER.max(HEAD_LEN * 2 + now + respond::MAX_BLOCK));
+        respond::head(&mut c, &mut self.encoder, id, &answer, bytes.len(), len == 0, cx.date);
+        if now > 0 {
+            respond::data(&mut c, id, bytes.get(..now).unwrap_or(&[]), now == len);
+        }
+        let (n, overflowed) = (c.len(), c.overflowed());
+        w.commit(n, direct, overflowed);
         self.send_window -= now as i64;
         if now < len {
             let waiting = Stream { id, window: (window - now as i64) as i32, phase: Phase::Sending { body, sent: now as u16, reset_after } };
@@ -306,7 +305,10 @@ impl State {
             let rest = bytes.get(usize::from(sent)..).unwrap_or(&[]);
             let n = rest.len().min(s.window as usize).min(self.send_window as usize);
             let done = n == rest.len();
-            w.write_with(HEAD_LEN + n, |c| respond::data(c, s.id, rest.get(..n).unwrap_or(&[]), done));
+            let (mut c, direct) = w.open(HEAD_LEN + n);
+            respond::data(&mut c, s.id, rest.get(..n).unwrap_or(&[]), done);
+            let (written, overflowed) = (c.len(), c.overflowed());
+            w.commit(written, direct, overflowed);
             self.send_window -= n as i64;
             if done {
                 self.streams.remove(i);

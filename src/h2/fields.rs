@@ -68,8 +68,34 @@ const fn eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// The tag of a field name (usable at compile time).
-pub const fn classify(name: &[u8]) -> u8 {
+/// The tag of a field name.
+pub fn classify(name: &[u8]) -> u8 {
+    let (pseudo, rest) = match name.split_first() {
+        Some((b':', rest)) => (true, rest),
+        _ => (false, name),
+    };
+    if rest.is_empty() || !rest.iter().all(|&b| is_name_byte(b)) {
+        return INVALID;
+    }
+    if pseudo {
+        return match rest {
+            b"authority" => AUTHORITY,
+            b"method" => METHOD,
+            b"path" => PATH,
+            b"scheme" => SCHEME,
+            _ => PSEUDO_OTHER,
+        };
+    }
+    match name {
+        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade" => CONNECTION,
+        b"te" => TE,
+        b"content-length" => CONTENT_LENGTH,
+        _ => OTHER,
+    }
+}
+
+/// [`classify`] for constant evaluation (the static table's tags are computed at compile time).
+pub const fn classify_const(name: &[u8]) -> u8 {
     let (pseudo, start) = match name {
         [b':', ..] => (true, 1),
         _ => (false, 0),
@@ -216,6 +242,7 @@ mod tests {
         ];
         for (name, tag) in table {
             assert_eq!(classify(name), *tag, "{:?}", String::from_utf8_lossy(name));
+            assert_eq!(classify_const(name), *tag, "{:?}", String::from_utf8_lossy(name));
             assert_eq!(is_pseudo(*tag), matches!(*tag, AUTHORITY..=PSEUDO_OTHER));
         }
     }

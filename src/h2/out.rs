@@ -6,8 +6,8 @@
 //! order, and the connection takes no further step until the spill has been drained into a
 //! later call's buffer. So any buffer size works, down to one byte, and the spill never holds
 //! more than one step's output ([`SPILL`] bytes, checked by the tests against the largest
-//! step). Frames written with [`Out::write_with`] go straight into the buffer when they fit
-//! (the common case); otherwise they are built in a stack buffer and copied.
+//! step). Frames written through [`Out::open`] go straight into the buffer when they fit
+//! (the common case); otherwise straight into the spill.
 
 use super::cursor::Cursor;
 
@@ -93,6 +93,7 @@ impl<'a> Out<'a> {
 
     /// Writes `bytes`: into the buffer while it has room (and nothing is spilled), the rest
     /// into the spill.
+    #[inline(never)]
     pub fn put(&mut self, bytes: &[u8]) {
         let mut rest = bytes;
         if !self.spilled() {
@@ -115,30 +116,26 @@ impl<'a> Out<'a> {
         }
     }
 
-    /// Writes what `f` writes, `f` writing at most `max` bytes (at most [`SPILL`]).
-    #[inline]
-    pub fn write_with(&mut self, max: usize, f: impl FnOnce(&mut Cursor<'_>)) {
+    /// A cursor for a frame of at most `max` bytes (at most [`SPILL`]): over the buffer when
+    /// it has room, else over the spill's free space. Pass what was written to [`Out::commit`].
+    pub fn open(&mut self, max: usize) -> (Cursor<'_>, bool) {
         if !self.spilled() && self.buf.len().saturating_sub(self.len) >= max {
-            if let Some(tail) = self.buf.get_mut(self.len..) {
-                let mut c = Cursor::new(tail);
-                f(&mut c);
-                self.len += c.len();
-            }
-            return;
+            return (Cursor::new(self.buf.get_mut(self.len..).unwrap_or(&mut [])), true);
         }
-        self.write_slow(f);
+        let free = self.spill.bytes.get_mut(self.spill.end..).unwrap_or(&mut []);
+        (Cursor::new(free), false)
     }
 
-    #[inline(never)]
-    fn write_slow(&mut self, f: impl FnOnce(&mut Cursor<'_>)) {
-        let mut tmp = [0u8; SPILL];
-        let mut c = Cursor::new(&mut tmp);
-        f(&mut c);
-        if c.overflowed() {
-            self.spill.lost = true;
+    /// Keeps the `n` bytes written through the cursor [`Out::open`] gave (`direct`: into the
+    /// buffer; else into the spill, drained by the next call). `overflowed`: the frame did not
+    /// fit the spill (never expected).
+    pub fn commit(&mut self, n: usize, direct: bool, overflowed: bool) {
+        if direct {
+            self.len += n;
+        } else {
+            self.spill.end += n;
         }
-        let n = c.len();
-        self.put(tmp.get(..n).unwrap_or(&[]));
+        self.spill.lost |= overflowed;
     }
 }
 
@@ -152,30 +149,46 @@ mod tests {
         let mut buf = [0u8; 5];
         let mut out = Out::new(&mut buf, &mut spill);
         out.put(b"abc");
-        out.write_with(4, |c| c.put(b"defg"));
+        // A frame that does not fit the buffer's room goes whole to the spill, and what
+        // follows it too.
+        let (mut c, direct) = out.open(4);
+        c.put(b"defg");
+        let n = c.len();
+        out.commit(n, direct, false);
         out.put(b"hi");
         assert!(out.spilled());
-        assert_eq!(out.written(), 5);
-        assert_eq!(&buf, b"abcde");
+        assert_eq!(out.written(), 3);
+        assert_eq!(&buf[..3], b"abc");
         let mut buf = [0u8; 3];
         let mut out = Out::new(&mut buf, &mut spill);
         out.drain_spill();
         assert!(out.spilled());
-        assert_eq!(&buf, b"fgh");
-        let mut buf = [0u8; 3];
+        assert_eq!(&buf, b"def");
+        let mut buf = [0u8; 4];
         let mut out = Out::new(&mut buf, &mut spill);
         out.drain_spill();
         assert!(!out.spilled());
-        assert_eq!(out.written(), 1);
-        assert_eq!(buf[0], b'i');
+        assert_eq!(out.written(), 3);
+        assert_eq!(&buf[..3], b"ghi");
         assert!(!spill.lost());
+        // With room, a frame goes straight into the buffer.
+        let mut buf = [0u8; 8];
+        let mut out = Out::new(&mut buf, &mut spill);
+        let (mut c, direct) = out.open(8);
+        c.put(b"12345678");
+        let n = c.len();
+        out.commit(n, direct, false);
+        assert!(direct && !out.spilled());
     }
 
     #[test]
     fn zero_sized_buffer_and_overflow() {
         let mut spill = Spill::new();
         let mut out = Out::new(&mut [], &mut spill);
-        out.write_with(10, |c| c.put(&[1; 300]));
+        let (mut c, direct) = out.open(10);
+        c.put(&[1; 300]);
+        let n = c.len();
+        out.commit(n, direct, false);
         out.put(&[2; 212]);
         assert!(!out.spill.lost());
         out.put(&[3; 1]);

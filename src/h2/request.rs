@@ -65,7 +65,7 @@ pub struct Head<'p> {
 
 /// Calls `f` on a value's bytes (Huffman-coded ones decoded in chunks); returns the decoded
 /// length and whether the bytes follow the value rules.
-fn visit(value: Value<'_>, mut f: impl FnMut(&[u8])) -> Result<(usize, bool), Error> {
+fn visit(value: Value<'_>, f: &mut dyn FnMut(&[u8])) -> Result<(usize, bool), Error> {
     match value {
         Value::Plain { bytes, ok } => {
             f(bytes);
@@ -73,7 +73,7 @@ fn visit(value: Value<'_>, mut f: impl FnMut(&[u8])) -> Result<(usize, bool), Er
         }
         Value::Huffman(h) => {
             let mut check = ValueCheck::new();
-            let n = huffman::for_chunks(h, |piece| {
+            let n = huffman::for_chunks(h, &mut |piece| {
                 check.feed(piece);
                 f(piece);
             })?;
@@ -86,7 +86,7 @@ fn visit(value: Value<'_>, mut f: impl FnMut(&[u8])) -> Result<(usize, bool), Er
 fn read_small(value: Value<'_>, buf: &mut [u8]) -> Result<(usize, bool, bool), Error> {
     let mut at = 0;
     let mut fits = true;
-    let (n, ok) = visit(value, |piece| match buf.get_mut(at..at + piece.len()) {
+    let (n, ok) = visit(value, &mut |piece| match buf.get_mut(at..at + piece.len()) {
         Some(dst) if fits => {
             dst.copy_from_slice(piece);
             at += piece.len();
@@ -194,7 +194,7 @@ impl<'p> Head<'p> {
             token = !bytes.is_empty() && bytes.iter().all(|&b| crate::scan::is_tchar(b));
         } else {
             // Long: check it is a token all the same.
-            visit(value, |piece| token &= piece.iter().all(|&b| crate::scan::is_tchar(b)))?;
+            visit(value, &mut |piece| token &= piece.iter().all(|&b| crate::scan::is_tchar(b)))?;
         }
         self.verb = Some(match (fits, bytes) {
             _ if !token => {
@@ -237,7 +237,7 @@ impl<'p> Head<'p> {
     fn content_length_field(&mut self, value: Value<'_>) -> Result<(), Error> {
         let mut v: Option<u64> = Some(0);
         let mut digits = 0;
-        let (n, _) = visit(value, |piece| {
+        let (n, _) = visit(value, &mut |piece| {
             for &b in piece {
                 digits += 1;
                 v = match (b, v) {
@@ -289,7 +289,7 @@ impl Sink for Head<'_> {
         }
         let (n, ok) = match f.value {
             Value::Plain { bytes, ok } => (bytes.len(), ok),
-            huffman => visit(huffman, |_| {})?,
+            huffman => visit(huffman, &mut |_| {})?,
         };
         if !ok {
             self.malformed = true;

@@ -158,7 +158,7 @@ impl Decoder {
                 }
                 None => {
                     let mut check = fields::NameCheck::new();
-                    let n = huffman::for_chunks(h, |piece| check.feed(piece))?;
+                    let n = huffman::for_chunks(h, &mut |piece| check.feed(piece))?;
                     (check.tag(), &[], n)
                 }
             },
@@ -195,7 +195,7 @@ pub mod tests {
                 Value::Plain { bytes, .. } => bytes.to_vec(),
                 Value::Huffman(h) => {
                     let mut v = Vec::new();
-                    huffman::for_chunks(h, |p| v.extend_from_slice(p))?;
+                    huffman::for_chunks(h, &mut |p| v.extend_from_slice(p))?;
                     v
                 }
             };

@@ -243,7 +243,8 @@ pub fn decode(src: &[u8], dst: &mut [u8]) -> Result<Option<usize>, Error> {
 }
 
 /// Calls `f` on the decoding of `src` in pieces of up to 64 bytes; returns the decoded length.
-pub fn for_chunks(src: &[u8], mut f: impl FnMut(&[u8])) -> Result<usize, Error> {
+#[inline(never)]
+pub fn for_chunks(src: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<usize, Error> {
     let mut h = Huffman::new(src);
     let mut chunk = [0u8; 64];
     let mut total = 0;
@@ -257,7 +258,7 @@ pub fn for_chunks(src: &[u8], mut f: impl FnMut(&[u8])) -> Result<usize, Error> 
 
 /// The decoded length of `src`.
 pub fn decoded_len(src: &[u8]) -> Result<usize, Error> {
-    for_chunks(src, |_| {})
+    for_chunks(src, &mut |_| {})
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ const fn pack() -> ([u8; BLOB_LEN], [Packed; 61]) {
     let mut i = 0;
     while i < STATIC_ROWS.len() {
         let (name, value) = (STATIC_ROWS[i].0.as_bytes(), STATIC_ROWS[i].1.as_bytes());
-        let tag = fields::classify(name);
+        let tag = fields::classify_const(name);
         assert!(tag != fields::INVALID, "a static name breaks the name rules");
         entries[i] = Packed { at: at as u16, name_len: name.len() as u8, value_len: value.len() as u8, tag };
         let mut j = 0;
