@@ -156,7 +156,10 @@ impl Streams {
         if let Some(Stream { phase: Phase::Receiving { slot }, .. }) = self.items.get(i) {
             self.free_slot(*slot);
         }
-        self.items.swap(i, self.len - 1);
+        // The last kept stream takes its place (a pattern, not indexing: no bounds check).
+        if let Some([first, .., last]) = self.items.get_mut(i..self.len) {
+            core::mem::swap(first, last);
+        }
         self.len -= 1;
     }
 
