@@ -140,6 +140,7 @@ impl Conn {
     }
 
     /// Feeds received bytes; see [`super`] for the contract.
+    #[inline(never)]
     pub fn feed(&mut self, input: &[u8], out: &mut [u8], cx: &Cx<'_>) -> Fed {
         let Conn { spill, s } = self;
         let mut w = Out::new(out, spill);
@@ -225,6 +226,7 @@ impl Default for Conn {
 
 impl State {
     /// What starts every call: our SETTINGS first of all (§3.4), then GOAWAY once stopping.
+    #[inline(never)]
     fn begin(&mut self, w: &mut Out<'_>, cx: &Cx<'_>) {
         if !self.settings_sent {
             self.settings_sent = true;
@@ -236,6 +238,7 @@ impl State {
         }
     }
 
+    #[inline(never)]
     fn finish(&mut self, w: &mut Out<'_>) {
         if w.spill_lost() && self.stage != Stage::Closed {
             self.stage = Stage::Closed;
@@ -279,6 +282,7 @@ impl State {
     }
 
     /// Resets the per-second counters when the second changes.
+    #[inline(never)]
     pub(super) fn tick(&mut self, now: u32) {
         if now != self.second {
             self.second = now;
@@ -290,6 +294,7 @@ impl State {
     }
 
     /// What we know of stream `id`.
+    #[inline(never)]
     pub(super) fn known(&self, id: u32) -> Known {
         if let Some(i) = self.streams.find(id) {
             return Known::Open(i);
@@ -306,6 +311,7 @@ impl State {
     }
 
     /// A new client stream `id` (odd, above `last_id`): every lower idle one is now closed.
+    #[inline(never)]
     pub(super) fn open_id(&mut self, id: u32) {
         let shift = (id - self.last_id) / 2;
         let (opened, reset) = if shift >= 64 { (0, 0) } else { (self.opened << shift, self.reset << shift) };
@@ -315,6 +321,7 @@ impl State {
     }
 
     /// Frames still in flight on a stream we reset are ignored (§5.1).
+    #[inline(never)]
     pub(super) fn mark_reset(&mut self, id: u32) {
         if id <= self.last_id && id % 2 == 1 {
             let d = (self.last_id - id) / 2;
@@ -325,6 +332,7 @@ impl State {
     }
 
     /// Runs the frames in `input`; returns the bytes consumed.
+    #[inline(never)]
     fn process(&mut self, input: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> usize {
         let mut pos = 0;
         while !w.spilled() {
@@ -390,6 +398,7 @@ impl State {
     /// Where the CONTINUATION frames of the header block that starts `rest` end, once they are
     /// all in (`None` before). Remembers how far it got, so that frames arriving one by one are
     /// looked at once each.
+    #[inline(never)]
     fn chain_end(&mut self, rest: &[u8], head: Head, cx: &Cx<'_>) -> Result<Option<usize>, Fault> {
         let first_end = HEAD_LEN + head.len;
         let (mut at, mut frag) = (first_end, head.len);
@@ -443,6 +452,7 @@ impl State {
         self.on_headers(head, block.get(..n).unwrap_or(&[]), dep, w, cx)
     }
 
+    #[inline(never)]
     fn frame(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
         match head.kind {
             frame::DATA => self.on_data(head, payload, w, cx),
@@ -464,6 +474,7 @@ impl State {
     }
 
     /// §6.5: apply the peer's settings, acknowledge them.
+    #[inline(never)]
     fn on_settings(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
         if head.stream != 0 {
             return Err(Fault::NeedsConnection);
@@ -512,6 +523,7 @@ impl State {
     }
 
     /// §6.7: answer a PING.
+    #[inline(never)]
     fn on_ping(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
         if head.stream != 0 {
             return Err(Fault::NeedsConnection);
@@ -530,6 +542,7 @@ impl State {
     }
 
     /// §6.8: the peer is going away: once our open streams are done, so are we.
+    #[inline(never)]
     fn on_goaway(&mut self, head: Head) -> Result<(), Fault> {
         if head.stream != 0 {
             return Err(Fault::NeedsConnection);
@@ -542,6 +555,7 @@ impl State {
     }
 
     /// §6.9: more window for the connection or a stream.
+    #[inline(never)]
     fn on_window_update(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>) -> Result<(), Fault> {
         if payload.len() != 4 {
             return Err(Fault::Length);
@@ -573,6 +587,7 @@ impl State {
     }
 
     /// §6.4: the peer resets a stream. Counted against the rapid-reset cap.
+    #[inline(never)]
     fn on_rst_stream(&mut self, head: Head, payload: &[u8], cx: &Cx<'_>) -> Result<(), Fault> {
         if head.stream == 0 {
             return Err(Fault::NeedsStream);
@@ -597,6 +612,7 @@ impl State {
     }
 
     /// §6.3: priorities are accepted and ignored, after their checks.
+    #[inline(never)]
     fn on_priority(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>) -> Result<(), Fault> {
         if head.stream == 0 {
             return Err(Fault::NeedsStream);

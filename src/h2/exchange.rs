@@ -39,6 +39,7 @@ const REPLENISH: u32 = (frame::DEFAULT_WINDOW / 2) as u32;
 
 /// A HEADERS frame's header block fragment without padding and priority fields (§6.2), and
 /// the stream it says it depends on.
+#[inline(never)]
 pub fn headers_fragment(head: Head, payload: &[u8]) -> Result<(&[u8], Option<u32>), Fault> {
     if head.stream == 0 {
         return Err(Fault::NeedsStream);
@@ -130,6 +131,7 @@ impl State {
     }
 
     /// A second HEADERS on a kept stream: trailers, which must end the stream (§8.1).
+    #[inline(never)]
     fn trailers(&mut self, i: usize, head: Head, block: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
         let mut req = request::Head::new(&mut self.path, cx.limits.max_header_list, true);
         self.decoder.decode(block, &mut req).map_err(|_| Fault::Compression)?;
@@ -147,6 +149,7 @@ impl State {
     }
 
     /// §6.1: request body bytes, flow-controlled.
+    #[inline(never)]
     pub(super) fn on_data(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
         let id = head.stream;
         if id == 0 {
@@ -189,6 +192,7 @@ impl State {
         Ok(())
     }
 
+    #[inline(never)]
     fn body(&mut self, i: usize, head: Head, data: &[u8], len: i64, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
         let Some(&Stream { id, phase, .. }) = self.streams.get(i) else { return Ok(()) };
         let Phase::Receiving { slot } = phase else {

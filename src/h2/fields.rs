@@ -68,30 +68,38 @@ const fn eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
+/// The names with a tag of their own (all others valid are [`OTHER`] or [`PSEUDO_OTHER`]).
+static NAMED: [(&[u8], u8); 11] = [
+    (b"content-length", CONTENT_LENGTH),
+    (b":authority", AUTHORITY),
+    (b":method", METHOD),
+    (b":path", PATH),
+    (b":scheme", SCHEME),
+    (b"connection", CONNECTION),
+    (b"keep-alive", CONNECTION),
+    (b"proxy-connection", CONNECTION),
+    (b"transfer-encoding", CONNECTION),
+    (b"upgrade", CONNECTION),
+    (b"te", TE),
+];
+
 /// The tag of a field name.
+#[inline(never)]
 pub fn classify(name: &[u8]) -> u8 {
     let (pseudo, rest) = match name.split_first() {
         Some((b':', rest)) => (true, rest),
         _ => (false, name),
     };
-    if rest.is_empty() || !rest.iter().all(|&b| is_name_byte(b)) {
+    if rest.is_empty() || rest.iter().any(|&b| !is_name_byte(b)) {
         return INVALID;
     }
-    if pseudo {
-        return match rest {
-            b"authority" => AUTHORITY,
-            b"method" => METHOD,
-            b"path" => PATH,
-            b"scheme" => SCHEME,
-            _ => PSEUDO_OTHER,
-        };
+    // Opaque to the optimiser, which would otherwise unroll the loop into a compare per byte.
+    for &(known, tag) in core::hint::black_box(&NAMED) {
+        if name == known {
+            return tag;
+        }
     }
-    match name {
-        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade" => CONNECTION,
-        b"te" => TE,
-        b"content-length" => CONTENT_LENGTH,
-        _ => OTHER,
-    }
+    if pseudo { PSEUDO_OTHER } else { OTHER }
 }
 
 /// [`classify`] for constant evaluation (the static table's tags are computed at compile time).

@@ -33,9 +33,9 @@ pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer,
     let start = c.len();
     enc.start(c);
     enc.status(c, answer.status);
-    enc.entry(c, Kind::Server, b"mote");
+    enc.entry(c, Kind::Server, date);
     enc.entry(c, Kind::Date, date);
-    enc.entry(c, Kind::ContentType, b"text/plain");
+    enc.entry(c, Kind::ContentType, date);
     let mut digits = [0u8; 20];
     let n = num::write_u64(&mut digits, content_length as u64);
     enc.literal(c, CONTENT_LENGTH, digits.get(..n).unwrap_or(&[]));

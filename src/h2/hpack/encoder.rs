@@ -15,121 +15,92 @@
 
 use crate::h2::cursor::Cursor;
 
-use super::table::{ENTRY_OVERHEAD, FIRST_DYNAMIC};
 
-/// The entries the encoder adds: their static name index (§6.2.1) and value sizes.
+/// The entries the encoder adds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Kind {
-    Server,
-    ContentType,
-    Date,
+    Server = 1,
+    ContentType = 2,
+    Date = 3,
 }
 
-impl Kind {
-    const fn static_name(self) -> usize {
-        match self {
-            Kind::Server => 54,
-            Kind::ContentType => 31,
-            Kind::Date => 33,
-        }
-    }
-
-    const fn name_len(self) -> usize {
-        match self {
-            Kind::Server => 6,
-            Kind::ContentType => 12,
-            Kind::Date => 4,
-        }
-    }
-}
+/// Per kind (index = `Kind as usize`): the entry's size in the peer's table (§4.1: name,
+/// value and 32), and the literal with incremental indexing that adds it, up to its value
+/// (indexed name from the static table, §6.2.1; the date's value follows).
+const SIZE: [usize; 4] = [0, 6 + 4 + 32, 12 + 10 + 32, 4 + 29 + 32];
+const ADD: [&[u8]; 4] = [b"", b"\x76\x04mote", b"\x5f\x0atext/plain", b"\x61\x1d"];
+/// The same fields as literals without indexing (§6.2.2), for a peer table too small.
+const PLAIN: [&[u8]; 4] = [b"", b"\x0f\x27\x04mote", b"\x0f\x10\x0atext/plain", b"\x0f\x12\x1d"];
 
 /// Entries of ours the model remembers.
 pub const MODEL: usize = 8;
 /// The most of the peer's table we use.
 pub const MAX_TABLE: usize = 4096;
+const NO_UPDATE: usize = usize::MAX;
 
 pub struct Encoder {
-    /// Our entries, newest first, with their value lengths.
-    kinds: [Option<(Kind, u8)>; MODEL],
+    /// Our entries, newest first (`Kind as u8`, 0 past the last).
+    kinds: [u8; MODEL],
     /// The value of the newest date entry in the model.
     date: [u8; 29],
     /// The table size we use: the peer's maximum, at most [`MAX_TABLE`].
     max: usize,
     /// A size change not yet signalled: the smallest size since the last block.
-    pending_min: Option<usize>,
+    pending_min: usize,
 }
 
 impl Encoder {
     pub const fn new() -> Self {
-        Encoder { kinds: [None; MODEL], date: [0; 29], max: MAX_TABLE, pending_min: None }
+        Encoder { kinds: [0; MODEL], date: [0; 29], max: MAX_TABLE, pending_min: NO_UPDATE }
     }
 
     pub fn reset(&mut self) {
-        self.kinds = [None; MODEL];
-        self.max = MAX_TABLE;
-        self.pending_min = None;
+        *self = Encoder::new();
     }
 
     /// The peer's SETTINGS_HEADER_TABLE_SIZE changed.
     pub fn set_peer_max(&mut self, peer_max: u32) {
         let max = (peer_max as usize).min(MAX_TABLE);
-        if max == self.max {
-            return;
+        if max != self.max {
+            self.pending_min = self.pending_min.min(max);
+            self.max = max;
+            self.trim();
         }
-        self.pending_min = Some(self.pending_min.map_or(max, |m| m.min(max)));
-        self.max = max;
-        self.trim();
     }
 
-    /// Drops the entries the peer's table no longer holds.
+    /// Forgets the entries the peer's table no longer holds (the oldest, past `max`).
     fn trim(&mut self) {
         let mut total = 0;
-        for slot in self.kinds.iter_mut() {
-            if let Some((kind, len)) = *slot {
-                total += kind.name_len() + usize::from(len) + ENTRY_OVERHEAD;
-                if total > self.max {
-                    *slot = None;
-                }
+        for k in self.kinds.iter_mut() {
+            total += SIZE.get(usize::from(*k)).copied().unwrap_or(0);
+            if total > self.max {
+                *k = 0;
             }
         }
     }
 
     /// Starts a header block: any dynamic table size updates owed (§4.2, §6.3).
     pub fn start(&mut self, c: &mut Cursor<'_>) {
-        if let Some(min) = self.pending_min.take() {
-            if min < self.max {
-                c.int(0x20, 5, min);
+        if self.pending_min != NO_UPDATE {
+            if self.pending_min < self.max {
+                c.int(0x20, 5, self.pending_min);
             }
             c.int(0x20, 5, self.max);
+            self.pending_min = NO_UPDATE;
         }
     }
 
-    /// `:status` (§6.1 for the seven codes of the static table, else a literal).
+    /// `:status` (§6.1 for the seven codes of the static table, else a literal without
+    /// indexing, name :status).
     pub fn status(&mut self, c: &mut Cursor<'_>, status: u16) {
-        let index = match status {
-            200 => 8,
-            204 => 9,
-            206 => 10,
-            304 => 11,
-            400 => 12,
-            404 => 13,
-            500 => 14,
-            _ => 0,
-        };
-        if index != 0 {
-            c.byte(0x80 | index);
+        const INDEXED: [u16; 7] = [200, 204, 206, 304, 400, 404, 500];
+        if let Some(i) = INDEXED.iter().position(|&s| s == status) {
+            c.byte(0x88 + i as u8);
             return;
         }
-        let mut digits = [b'0'; 3];
-        let mut rest = status.min(999);
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (rest % 10) as u8;
-            rest /= 10;
-        }
-        // Literal without indexing, name :status (8).
-        c.byte(0x08);
-        c.byte(3);
-        c.put(&digits);
+        let s = status.min(999);
+        c.put(&[0x08, 3, b'0' + (s / 100) as u8, b'0' + (s / 10 % 10) as u8, b'0' + (s % 10) as u8]);
     }
 
     /// A field with a static name, not added to the table (§6.2.2).
@@ -139,40 +110,35 @@ impl Encoder {
         c.put(value);
     }
 
-    /// One of our entries: indexed when the model holds it with this value, else added.
-    pub fn entry(&mut self, c: &mut Cursor<'_>, kind: Kind, value: &[u8]) {
+    /// One of our entries: indexed when the model holds it (for the date, with this value),
+    /// else added to the table (or, when the table is too small, a plain literal).
+    #[inline(never)]
+    pub fn entry(&mut self, c: &mut Cursor<'_>, kind: Kind, date: &[u8; 29]) {
+        let k = kind as usize;
         let mut total = 0;
-        for (i, slot) in self.kinds.iter().enumerate() {
-            let Some((k, len)) = *slot else { break };
-            total += k.name_len() + usize::from(len) + ENTRY_OVERHEAD;
-            if k == kind {
+        for (i, &held) in self.kinds.iter().enumerate() {
+            total += SIZE.get(usize::from(held)).copied().unwrap_or(0);
+            if usize::from(held) == k {
                 // Only the newest date can match: older ones carry older dates.
-                if kind != Kind::Date || self.date.as_slice() == value {
-                    if total <= self.max {
-                        c.int(0x80, 7, FIRST_DYNAMIC + i);
-                        return;
-                    }
+                if total <= self.max && (kind != Kind::Date || self.date == *date) {
+                    c.byte(0x80 | (62 + i) as u8);
+                    return;
                 }
-                if kind == Kind::Date {
-                    break;
-                }
+                break;
             }
         }
-        let size = kind.name_len() + value.len() + ENTRY_OVERHEAD;
-        if size > self.max || value.len() > usize::from(u8::MAX) {
-            self.literal(c, kind.static_name(), value);
+        let date_value: &[u8] = if kind == Kind::Date { date } else { b"" };
+        if SIZE.get(k).copied().unwrap_or(usize::MAX) > self.max {
+            c.put(PLAIN.get(k).copied().unwrap_or(b""));
+            c.put(date_value);
             return;
         }
-        // Literal with incremental indexing, indexed name (§6.2.1).
-        c.int(0x40, 6, kind.static_name());
-        c.int(0x00, 7, value.len());
-        c.put(value);
+        c.put(ADD.get(k).copied().unwrap_or(b""));
+        c.put(date_value);
         self.kinds.copy_within(0..MODEL - 1, 1);
-        self.kinds[0] = Some((kind, value.len() as u8));
+        self.kinds[0] = kind as u8;
         if kind == Kind::Date {
-            if let Ok(d) = <[u8; 29]>::try_from(value) {
-                self.date = d;
-            }
+            self.date = *date;
         }
         self.trim();
     }
@@ -198,9 +164,9 @@ mod tests {
         let mut c = Cursor::new(&mut buf);
         e.start(&mut c);
         e.status(&mut c, status);
-        e.entry(&mut c, Kind::Server, b"mote");
+        e.entry(&mut c, Kind::Server, date);
         e.entry(&mut c, Kind::Date, date);
-        e.entry(&mut c, Kind::ContentType, b"text/plain");
+        e.entry(&mut c, Kind::ContentType, date);
         e.literal(&mut c, 28, b"2");
         assert!(!c.overflowed());
         c.written().to_vec()

@@ -94,15 +94,21 @@ const MAX_BITS: u32 = 30;
 /// The number of distinct code lengths there may be (5 to 30 bits).
 const LENGTHS: usize = 26;
 
-/// What canonical decoding needs: for each code length in use, from the shortest, the code
-/// length, the first code of that length, where its symbols start in `order`, and the first
-/// 32-bit window (input bits left-aligned) that no code of that length or shorter begins.
+/// One code length in use: the first 32-bit window (input bits left-aligned) that no code of
+/// this length or shorter begins, the first code of this length, where its symbols start in
+/// [`Decode::order`], and the length.
+#[derive(Clone, Copy)]
+pub struct Length {
+    pub limit: u64,
+    pub first: u32,
+    pub offset: u16,
+    pub bits: u8,
+}
+
+/// What canonical decoding needs: the code lengths in use, shortest first, and the symbols
+/// sorted by code (EOS, the last code of all, is left out: its index is 256).
 pub struct Decode {
-    pub bits: [u8; LENGTHS],
-    pub first: [u32; LENGTHS],
-    pub offset: [u16; LENGTHS],
-    pub limit: [u64; LENGTHS],
-    /// Symbols sorted by code (EOS, the last code of all, is left out: its index is 256).
+    pub lengths: [Length; LENGTHS],
     pub order: [u8; 256],
 }
 
@@ -111,13 +117,7 @@ pub struct Decode {
 /// length starting at the previous length's next code shifted left) and that they fill the
 /// code space, i.e. Kraft's sum is exactly 1.
 const fn derive() -> Decode {
-    let mut d = Decode {
-        bits: [0; LENGTHS],
-        first: [0; LENGTHS],
-        offset: [0; LENGTHS],
-        limit: [0; LENGTHS],
-        order: [0; 256],
-    };
+    let mut d = Decode { lengths: [Length { limit: 0, first: 0, offset: 0, bits: 0 }; LENGTHS], order: [0; 256] };
     let mut k = 0;
     let mut code: u32 = 0;
     let mut index = 0;
@@ -141,10 +141,7 @@ const fn derive() -> Decode {
         }
         if index > start {
             assert!(k < LENGTHS);
-            d.bits[k] = bits as u8;
-            d.first[k] = first;
-            d.offset[k] = start as u16;
-            d.limit[k] = (code as u64) << (32 - bits);
+            d.lengths[k] = Length { limit: (code as u64) << (32 - bits), first, offset: start as u16, bits: bits as u8 };
             k += 1;
         }
         if bits == MAX_BITS {
@@ -155,7 +152,8 @@ const fn derive() -> Decode {
         bits += 1;
     }
     assert!(index == CODES.len());
-    // Unused slots never match: the last used length's limit is 2^32, above every window.
+    // Unused slots (limit 0) are never reached: the last used length's limit is 2^32, above
+    // every window.
     d
 }
 
@@ -183,6 +181,7 @@ impl<'a> Huffman<'a> {
     }
 
     /// Decodes into `dst` until it is full or the string ends; returns the bytes written.
+    #[inline(never)]
     pub fn fill(&mut self, dst: &mut [u8]) -> Result<usize, Error> {
         let mut n = 0;
         loop {
@@ -196,41 +195,31 @@ impl<'a> Huffman<'a> {
                 self.done = true;
                 return Ok(n);
             }
-            let mut window = self.acc >> 32;
-            if self.bits < 32 {
-                // Past the end, pretend the input goes on with ones (the EOS prefix).
-                window |= u64::from(u32::MAX >> self.bits);
-            }
-            let mut k = 0;
-            while let Some(&limit) = DECODE.limit.get(k) {
-                if window < limit {
+            // Past the end, the input goes on with ones (the EOS prefix).
+            let window = self.acc >> 32 | u64::from(u32::MAX) >> self.bits.min(32);
+            let mut len = DECODE.lengths[0];
+            for l in &DECODE.lengths {
+                len = *l;
+                if window < l.limit {
                     break;
                 }
-                k += 1;
             }
-            let (Some(&len), Some(&first), Some(&offset)) =
-                (DECODE.bits.get(k), DECODE.first.get(k), DECODE.offset.get(k))
-            else {
-                return Err(Error::Huffman);
-            };
-            let len = u32::from(len);
-            if len > self.bits {
+            let bits = u32::from(len.bits);
+            if bits > self.bits {
                 // Only padding is left: fewer than 8 bits, all ones (§5.2).
                 if self.bits < 8 && window == u64::from(u32::MAX) {
                     self.bits = 0;
-                    self.acc = 0;
-                    self.done = true;
-                    return Ok(n);
+                    continue;
                 }
                 return Err(Error::Huffman);
             }
             let Some(slot) = dst.get_mut(n) else { return Ok(n) };
-            let index = (window >> (32 - len)) as u32 - first + u32::from(offset);
+            let index = (window >> (32 - bits)) as u32 - len.first + u32::from(len.offset);
             // Index 256 is EOS, which must never be decoded (§5.2).
             *slot = *DECODE.order.get(index as usize).ok_or(Error::Huffman)?;
             n += 1;
-            self.acc <<= len;
-            self.bits -= len;
+            self.acc <<= bits;
+            self.bits -= bits;
         }
     }
 }
