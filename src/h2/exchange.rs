@@ -17,7 +17,7 @@ use super::fault::Fault;
 use super::frame::{self, Head, HEAD_LEN};
 use super::out::Out;
 use super::request::{self, Verdict};
-use super::respond::{self, MAX_ANSWER};
+use super::respond;
 use super::stream::{BodySlot, Owed, Phase, Stream, BODY_CAP};
 use super::Cx;
 use crate::router::{self, Answer, Method};
@@ -85,6 +85,11 @@ impl State {
             self.stream_error(id, frame::PROTOCOL_ERROR, w);
             return Ok(());
         }
+        if self.streams.is_full() {
+            // §5.1.2: past our SETTINGS_MAX_CONCURRENT_STREAMS.
+            self.stream_error(id, frame::REFUSED_STREAM, w);
+            return Ok(());
+        }
         let end = head.has(frame::END_STREAM);
         let (method, path_len, query_at) = match verdict {
             Verdict::Route { method, path_len, query_at } => (method, path_len, query_at),
@@ -115,13 +120,9 @@ impl State {
             return Ok(());
         }
         let slot = BodySlot { pending, head: head_only, content_length, received: 0, window: frame::DEFAULT_WINDOW as i32, unacked: 0 };
-        // §5.1.2: past the streams we keep, or the bodies we can follow, the stream is refused
-        // (nothing was done: the client may retry it).
-        let slot = match self.streams.is_full() {
-            true => None,
-            false => self.streams.take_slot(slot),
-        };
-        match slot {
+        // Past the bodies we can follow, the stream is refused (nothing was done: the client
+        // may retry it).
+        match self.streams.take_slot(slot) {
             Some(slot) => {
                 self.streams.add(Stream { id, window: self.peer_window as i32, phase: Phase::Receiving { slot } });
             }
@@ -239,94 +240,92 @@ impl State {
         self.respond(w, id, Some(i), b.pending.finish(true), b.head, false, cx);
     }
 
-    /// Writes an answer: HEADERS, and DATA as far as the windows allow (the rest waits in a
-    /// stream entry). `reset_after`: the request is not complete; once the answer is out,
+    /// Writes an answer: HEADERS, and DATA as far as the windows allow (the rest waits in the
+    /// stream's entry). `reset_after`: the request is not complete; once the answer is out,
     /// RST_STREAM(NO_ERROR) (§8.1).
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     fn respond(&mut self, w: &mut Out<'_>, id: u32, kept: Option<usize>, answer: Answer, head_only: bool, reset_after: bool, cx: &Cx<'_>) {
         let body = Owed::of(answer.body, answer.status);
-        let mut buf = [0u8; BODY_CAP];
-        let bytes = body.bytes(&mut buf);
-        let len = if head_only { 0 } else { bytes.len().min(usize::from(u16::MAX)) };
-        let window = match kept.and_then(|i| self.streams.get(i)) {
-            Some(s) => i64::from(s.window),
-            None => self.peer_window,
-        };
-        let now = len.min(window.min(self.send_window).max(0) as usize);
-        if now < len && kept.is_none() && self.streams.is_full() {
-            self.stream_error(id, frame::REFUSED_STREAM, w);
-            return;
-        }
-        let (mut c, direct) = w.open(MAX_ANSWER.max(HEAD_LEN * 2 + now + respond::MAX_BLOCK));
-        respond::head(&mut c, &mut self.encoder, id, &answer, bytes.len(), len == 0, cx.date);
-        if now > 0 {
-            respond::data(&mut c, id, bytes.get(..now).unwrap_or(&[]), now == len);
-        }
+        let len = body.len();
+        let bodiless = head_only || len == 0;
+        let (mut c, direct) = w.open(respond::MAX_HEADERS);
+        respond::head(&mut c, &mut self.encoder, id, &answer, len, bodiless, cx.date);
         let (n, overflowed) = (c.len(), c.overflowed());
         w.commit(n, direct, overflowed);
-        self.send_window -= now as i64;
-        if now < len {
-            let waiting = Stream { id, window: (window - now as i64) as i32, phase: Phase::Sending { body, sent: now as u16, reset_after } };
-            match kept {
-                Some(i) => {
-                    if let Some(Stream { phase: Phase::Receiving { slot }, .. }) = self.streams.get(i).copied() {
-                        self.streams.free_slot(slot);
-                    }
-                    if let Some(s) = self.streams.get_mut(i) {
-                        *s = waiting;
-                    }
+        let window = match kept.and_then(|i| self.streams.get(i)) {
+            Some(s) => s.window,
+            None => self.peer_window as i32,
+        };
+        let waiting = Stream { id, window, phase: Phase::Sending { body, sent: 0, reset_after } };
+        let i = match kept {
+            Some(i) => {
+                if let Some(Stream { phase: Phase::Receiving { slot }, .. }) = self.streams.get(i).copied() {
+                    self.streams.free_slot(slot);
                 }
-                None => {
-                    self.streams.add(waiting);
+                if let Some(s) = self.streams.get_mut(i) {
+                    *s = waiting;
                 }
+                i
             }
-            return;
-        }
-        if let Some(i) = kept {
+            None => {
+                // Room was checked when the stream opened.
+                self.streams.add(waiting);
+                self.streams.len() - 1
+            }
+        };
+        if bodiless {
             self.streams.remove(i);
+            self.after(w, id, reset_after);
+        } else {
+            self.send_data(w, i);
         }
+    }
+
+    /// A stream's answer is all out: RST_STREAM(NO_ERROR) when its request was cut short.
+    fn after(&mut self, w: &mut Out<'_>, id: u32, reset_after: bool) {
         if reset_after {
             w.put(&frame::rst_stream(id, frame::NO_ERROR));
             self.mark_reset(id);
         }
     }
 
+    /// Sends what both windows allow of stream `i`'s waiting body, in one DATA frame; forgets
+    /// the stream once all of it is sent (true then).
+    #[inline(never)]
+    fn send_data(&mut self, w: &mut Out<'_>, i: usize) -> bool {
+        let Some(&Stream { id, window, phase: Phase::Sending { body, sent, reset_after } }) = self.streams.get(i) else { return false };
+        let mut buf = [0u8; BODY_CAP];
+        let rest = body.bytes(&mut buf).get(usize::from(sent)..).unwrap_or(&[]);
+        let n = rest.len().min(i64::from(window).min(self.send_window).max(0) as usize);
+        if n == 0 {
+            return false;
+        }
+        let done = n == rest.len();
+        let (mut c, direct) = w.open(HEAD_LEN + n);
+        respond::data(&mut c, id, rest.get(..n).unwrap_or(&[]), done);
+        let (written, overflowed) = (c.len(), c.overflowed());
+        w.commit(written, direct, overflowed);
+        self.send_window -= n as i64;
+        if done {
+            self.streams.remove(i);
+            self.after(w, id, reset_after);
+            return true;
+        }
+        if let Some(s) = self.streams.get_mut(i) {
+            s.window -= n as i32;
+            s.phase = Phase::Sending { body, sent: sent + n as u16, reset_after };
+        }
+        false
+    }
+
     /// Sends the body bytes that waited for window, as far as the windows now allow.
     pub(super) fn send_owed(&mut self, w: &mut Out<'_>) {
         let mut i = 0;
-        while self.send_window > 0 && !w.spilled() {
-            let Some(&s) = self.streams.get(i) else { break };
-            let Phase::Sending { body, sent, reset_after } = s.phase else {
+        while self.send_window > 0 && !w.spilled() && i < self.streams.len() {
+            if !self.send_data(w, i) {
                 i += 1;
-                continue;
-            };
-            if s.window <= 0 {
-                i += 1;
-                continue;
             }
-            let mut buf = [0u8; BODY_CAP];
-            let bytes = body.bytes(&mut buf);
-            let rest = bytes.get(usize::from(sent)..).unwrap_or(&[]);
-            let n = rest.len().min(s.window as usize).min(self.send_window as usize);
-            let done = n == rest.len();
-            let (mut c, direct) = w.open(HEAD_LEN + n);
-            respond::data(&mut c, s.id, rest.get(..n).unwrap_or(&[]), done);
-            let (written, overflowed) = (c.len(), c.overflowed());
-            w.commit(written, direct, overflowed);
-            self.send_window -= n as i64;
-            if done {
-                self.streams.remove(i);
-                if reset_after {
-                    w.put(&frame::rst_stream(s.id, frame::NO_ERROR));
-                    self.mark_reset(s.id);
-                }
-                continue;
-            }
-            if let Some(k) = self.streams.get_mut(i) {
-                k.window -= n as i32;
-                k.phase = Phase::Sending { body, sent: sent + n as u16, reset_after };
-            }
-            i += 1;
         }
     }
 }

@@ -11,7 +11,6 @@ use super::cursor::Cursor;
 use super::frame::{self, HEAD_LEN};
 use super::hpack::encoder::{Encoder, Kind};
 use super::stream::BODY_CAP;
-use crate::num;
 use crate::router::{Answer, Extra};
 
 /// The longest `allow` value written (the router's are 24 bytes).
@@ -19,14 +18,17 @@ const ALLOW_CAP: usize = 64;
 /// The largest header block: two size updates (6), status (5), server (6), date (31),
 /// content-type (12), content-length (2 + 1 + 20), allow (2 + 1 + [`ALLOW_CAP`]).
 pub const MAX_BLOCK: usize = 6 + 5 + 6 + 31 + 12 + 23 + 3 + ALLOW_CAP;
+/// The HEADERS frame of one answer.
+pub const MAX_HEADERS: usize = HEAD_LEN + MAX_BLOCK;
 /// HEADERS and DATA of one answer.
-pub const MAX_ANSWER: usize = HEAD_LEN + MAX_BLOCK + HEAD_LEN + BODY_CAP;
+pub const MAX_ANSWER: usize = MAX_HEADERS + HEAD_LEN + BODY_CAP;
 
 /// Static table indexes of the names written as plain literals.
 const CONTENT_LENGTH: usize = 28;
 const ALLOW: usize = 22;
 
 /// Writes the HEADERS frame of `answer` on `stream`, announcing `content_length` body bytes.
+#[inline(never)]
 pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer, content_length: usize, end_stream: bool, date: &[u8; 29]) {
     let at = c.len();
     c.put(&[0; HEAD_LEN]);
@@ -37,7 +39,7 @@ pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer,
     enc.entry(c, Kind::Date, date);
     enc.entry(c, Kind::ContentType, date);
     let mut digits = [0u8; 20];
-    let n = num::write_u64(&mut digits, content_length as u64);
+    let n = super::stream::digits(&mut digits, content_length as u64);
     enc.literal(c, CONTENT_LENGTH, digits.get(..n).unwrap_or(&[]));
     if let Extra::Allow(methods) = answer.extra {
         if methods.len() <= ALLOW_CAP {

@@ -19,6 +19,12 @@ pub const BODY_SLOTS: usize = 16;
 /// The longest answer body: a reason phrase and its newline, or a 20-character number.
 pub const BODY_CAP: usize = 40;
 
+/// Writes `v` in decimal (one copy of the digit loop for the module).
+#[inline(never)]
+pub fn digits(buf: &mut [u8], v: u64) -> usize {
+    num::write_u64(buf, v)
+}
+
 /// An answer's body, small enough to keep per stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Owed {
@@ -37,11 +43,27 @@ impl Owed {
         }
     }
 
+    /// The body's length.
+    pub fn len(&self) -> usize {
+        let mut buf = [0u8; BODY_CAP];
+        self.bytes(&mut buf).len()
+    }
+
     /// The body's bytes (a `Text` as it is, the others written into `buf`).
+    #[inline(never)]
     pub fn bytes<'a>(&self, buf: &'a mut [u8; BODY_CAP]) -> &'a [u8] {
         let n = match *self {
-            Owed::Text(t) => return t,
-            Owed::Number(v) => num::write_i64(buf, v),
+            Owed::Text(t) => return t.get(..usize::from(u16::MAX)).unwrap_or(t),
+            Owed::Number(v) => {
+                let Some((sign, rest)) = buf.split_first_mut() else { return &[] };
+                *sign = b'-';
+                let skip = usize::from(v >= 0);
+                if let Some(rest) = rest.get_mut(..20) {
+                    let n = digits(rest, v.unsigned_abs()) + 1;
+                    return buf.get(skip..n).unwrap_or(&[]);
+                }
+                0
+            }
             Owed::Reason(status) => {
                 let r = router::reason(status);
                 let n = r.len().min(BODY_CAP - 1);

@@ -158,7 +158,44 @@ const fn derive() -> Decode {
 }
 
 /// The decoding tables, computed at compile time from [`CODES`].
-pub static DECODE: Decode = derive();
+pub static DECODE: Decode = DECODE_CONST;
+
+/// Bits looked up at once: every code this short (the 74 commonest bytes: letters, digits,
+/// `/`, `-`, `.`, `=`, `&`...) is decoded by one table read.
+const FAST_BITS: u32 = 8;
+
+/// For each value of the next 8 input bits: `bits << 8 | symbol` when a code of at most 8 bits
+/// starts them, else 0 (then the canonical search). 512 bytes, derived from [`CODES`].
+const fn fast() -> [u16; 1 << FAST_BITS] {
+    let mut t = [0u16; 1 << FAST_BITS];
+    let mut sym = 0;
+    while sym < EOS {
+        let (code, bits) = (CODES[sym].0, CODES[sym].1 as u32);
+        if bits <= FAST_BITS {
+            let first = (code << (FAST_BITS - bits)) as usize;
+            let mut i = 0;
+            while i < 1 << (FAST_BITS - bits) {
+                t[first + i] = (bits as u16) << 8 | sym as u16;
+                i += 1;
+            }
+        }
+        sym += 1;
+    }
+    t
+}
+
+static FAST: [u16; 1 << FAST_BITS] = fast();
+
+/// How many code lengths are at most [`FAST_BITS`] (5, 6, 7 and 8 bits).
+const FAST_LENGTHS: usize = {
+    let mut k = 0;
+    while k < LENGTHS && DECODE_CONST.lengths[k].bits as u32 <= FAST_BITS && DECODE_CONST.lengths[k].bits != 0 {
+        k += 1;
+    }
+    k
+};
+
+const DECODE_CONST: Decode = derive();
 
 /// A resumable decoder over one Huffman-coded string.
 pub struct Huffman<'a> {
@@ -183,44 +220,70 @@ impl<'a> Huffman<'a> {
     /// Decodes into `dst` until it is full or the string ends; returns the bytes written.
     #[inline(never)]
     pub fn fill(&mut self, dst: &mut [u8]) -> Result<usize, Error> {
+        let (mut acc, mut bits, mut pos) = (self.acc, self.bits, self.pos);
         let mut n = 0;
-        loop {
-            while self.bits <= 56 {
-                let Some(&b) = self.src.get(self.pos) else { break };
-                self.acc |= u64::from(b) << (56 - self.bits);
-                self.bits += 8;
-                self.pos += 1;
-            }
-            if self.bits == 0 {
-                self.done = true;
-                return Ok(n);
-            }
-            // Past the end, the input goes on with ones (the EOS prefix).
-            let window = self.acc >> 32 | u64::from(u32::MAX) >> self.bits.min(32);
-            let mut len = DECODE.lengths[0];
-            for l in &DECODE.lengths {
-                len = *l;
-                if window < l.limit {
-                    break;
+        let result = loop {
+            // Refill: four bytes at a time while they are there, then byte by byte.
+            if bits <= 32 {
+                if let Some(&[a, b, c, d]) = self.src.get(pos..pos + 4) {
+                    acc |= u64::from(u32::from_be_bytes([a, b, c, d])) << (32 - bits);
+                    bits += 32;
+                    pos += 4;
+                } else {
+                    while bits <= 56 {
+                        let Some(&b) = self.src.get(pos) else { break };
+                        acc |= u64::from(b) << (56 - bits);
+                        bits += 8;
+                        pos += 1;
+                    }
                 }
             }
-            let bits = u32::from(len.bits);
-            if bits > self.bits {
-                // Only padding is left: fewer than 8 bits, all ones (§5.2).
-                if self.bits < 8 && window == u64::from(u32::MAX) {
-                    self.bits = 0;
+            if bits == 0 {
+                self.done = true;
+                break Ok(n);
+            }
+            // The commonest codes: one table read on the next 8 bits (bits past the end read as
+            // zeros here, so a code is taken only if it ends within the input).
+            let fast = FAST[(acc >> 56) as usize & 0xff];
+            let (sym, len) = if fast != 0 && u32::from(fast >> 8) <= bits {
+                (fast as u8, u32::from(fast >> 8))
+            } else {
+                // Past the end, the input goes on with ones (the EOS prefix).
+                let window = acc >> 32 | u64::from(u32::MAX) >> bits.min(32);
+                if bits < 8 && window == u64::from(u32::MAX) {
+                    // Only padding is left: fewer than 8 bits, all ones (§5.2).
+                    acc = 0;
+                    bits = 0;
                     continue;
                 }
-                return Err(Error::Huffman);
-            }
-            let Some(slot) = dst.get_mut(n) else { return Ok(n) };
-            let index = (window >> (32 - bits)) as u32 - len.first + u32::from(len.offset);
-            // Index 256 is EOS, which must never be decoded (§5.2).
-            *slot = *DECODE.order.get(index as usize).ok_or(Error::Huffman)?;
+                // Codes longer than the table's: the first length whose last code is not
+                // below the window (lengths of 8 bits or less were the table's).
+                let mut l = DECODE.lengths[0];
+                for candidate in DECODE.lengths.get(FAST_LENGTHS..).unwrap_or(&[]) {
+                    l = *candidate;
+                    if window < l.limit {
+                        break;
+                    }
+                }
+                let len = u32::from(l.bits);
+                if len > bits {
+                    break Err(Error::Huffman);
+                }
+                let index = (window >> (32 - len)) as u32 - l.first + u32::from(l.offset);
+                // Index 256 is EOS, which must never be decoded (§5.2).
+                match DECODE.order.get(index as usize) {
+                    Some(&sym) => (sym, len),
+                    None => break Err(Error::Huffman),
+                }
+            };
+            let Some(slot) = dst.get_mut(n) else { break Ok(n) };
+            *slot = sym;
             n += 1;
-            self.acc <<= bits;
-            self.bits -= bits;
-        }
+            acc <<= len;
+            bits -= len;
+        };
+        (self.acc, self.bits, self.pos) = (acc, bits, pos);
+        result
     }
 }
 
@@ -304,6 +367,26 @@ mod tests {
                 assert_ne!(long >> (ll - sl), short, "prefix clash");
             }
         }
+    }
+
+    #[test]
+    fn the_fast_table_agrees_with_the_codes() {
+        for (i, &e) in FAST.iter().enumerate() {
+            let hits: Vec<usize> = (0..EOS).filter(|&s| {
+                let (code, bits) = CODES[s];
+                u32::from(bits) <= FAST_BITS && (i as u32) >> (FAST_BITS - u32::from(bits)) == code
+            }).collect();
+            match hits.as_slice() {
+                [] => assert_eq!(e, 0, "{i}"),
+                [s] => assert_eq!(e, u16::from(CODES[*s].1) << 8 | *s as u16, "{i}"),
+                _ => panic!("two codes start {i:08b}"),
+            }
+        }
+        // 10 codes of 5 bits, 26 of 6, 32 of 7 and 6 of 8 cover all but the prefixes 0xfe and
+        // 0xff, which start the longer codes.
+        assert_eq!(FAST.iter().filter(|&&e| e != 0).count(), 10 * 8 + 26 * 4 + 32 * 2 + 6);
+        assert_eq!((FAST[0xfe], FAST[0xff]), (0, 0));
+        assert_eq!(FAST_LENGTHS, 4);
     }
 
     #[test]
