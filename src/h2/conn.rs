@@ -18,7 +18,7 @@ use super::frame::{self, Head, HEAD_LEN, MAX_PAYLOAD, MAX_WINDOW};
 use super::hpack::decoder::Decoder;
 use super::hpack::encoder::Encoder;
 use super::out::{Out, Spill};
-use super::request::PATH_CAP;
+use super::request::PathBuf;
 use super::stream::{Phase, Streams, MAX_STREAMS};
 use super::{Cx, Fed, Limits, Next};
 
@@ -77,7 +77,7 @@ pub(super) struct State {
     pub(super) decoder: Decoder,
     pub(super) encoder: Encoder,
     pub(super) streams: Streams,
-    pub(super) path: [u8; PATH_CAP],
+    pub(super) path: PathBuf,
 }
 
 impl Conn {
@@ -106,7 +106,7 @@ impl Conn {
                 decoder: Decoder::new(),
                 encoder: Encoder::new(),
                 streams: Streams::new(),
-                path: [0; PATH_CAP],
+                path: PathBuf::new(),
             },
         }
     }
@@ -137,6 +137,7 @@ impl Conn {
         s.decoder.reset();
         s.encoder.reset();
         s.streams.reset();
+        s.path.reset();
     }
 
     /// Feeds received bytes; see [`super`] for the contract.

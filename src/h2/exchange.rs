@@ -107,8 +107,8 @@ impl State {
             self.stream_error(id, frame::PROTOCOL_ERROR, w);
             return Ok(());
         }
-        let path = self.path.get(..query_at).unwrap_or(&[]);
-        let query = self.path.get(query_at + 1..path_len).unwrap_or(&[]);
+        let path = self.path.get(0..query_at);
+        let query = self.path.get(query_at + 1..path_len);
         let pending = router::route(method, path, query);
         let head_only = method == Method::Head;
         if end {
@@ -247,18 +247,33 @@ impl State {
     #[inline(never)]
     fn respond(&mut self, w: &mut Out<'_>, id: u32, kept: Option<usize>, answer: Answer, head_only: bool, reset_after: bool, cx: &Cx<'_>) {
         let body = Owed::of(answer.body, answer.status);
-        let len = body.len();
-        let bodiless = head_only || len == 0;
-        let (mut c, direct) = w.open(respond::MAX_HEADERS);
-        respond::head(&mut c, &mut self.encoder, id, &answer, len, bodiless, cx.date);
-        let (n, overflowed) = (c.len(), c.overflowed());
-        w.commit(n, direct, overflowed);
+        let mut buf = [0u8; BODY_CAP];
+        let bytes = body.bytes(&mut buf);
+        let len = if head_only { 0 } else { bytes.len() };
         let window = match kept.and_then(|i| self.streams.get(i)) {
             Some(s) => s.window,
             None => self.peer_window as i32,
         };
-        let waiting = Stream { id, window, phase: Phase::Sending { body, sent: 0, reset_after } };
-        let i = match kept {
+        // The common case: the whole body goes with the HEADERS, in one write.
+        let now = len.min(i64::from(window).min(self.send_window).max(0) as usize);
+        let (mut c, direct) = w.open(respond::MAX_ANSWER);
+        respond::head(&mut c, &mut self.encoder, id, &answer, bytes.len(), len == 0, cx.date);
+        if now > 0 {
+            respond::data(&mut c, id, bytes.get(..now).unwrap_or(&[]), now == len);
+        }
+        let (n, overflowed) = (c.len(), c.overflowed());
+        w.commit(n, direct, overflowed);
+        self.send_window -= now as i64;
+        if now == len {
+            if let Some(i) = kept {
+                self.streams.remove(i);
+            }
+            self.after(w, id, reset_after);
+            return;
+        }
+        // The rest waits for window in the stream's entry.
+        let waiting = Stream { id, window: window - now as i32, phase: Phase::Sending { body, sent: now as u16, reset_after } };
+        match kept {
             Some(i) => {
                 if let Some(Stream { phase: Phase::Receiving { slot }, .. }) = self.streams.get(i).copied() {
                     self.streams.free_slot(slot);
@@ -266,19 +281,11 @@ impl State {
                 if let Some(s) = self.streams.get_mut(i) {
                     *s = waiting;
                 }
-                i
             }
+            // Room was checked when the stream opened.
             None => {
-                // Room was checked when the stream opened.
                 self.streams.add(waiting);
-                self.streams.len() - 1
             }
-        };
-        if bodiless {
-            self.streams.remove(i);
-            self.after(w, id, reset_after);
-        } else {
-            self.send_data(w, i);
         }
     }
 

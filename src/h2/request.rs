@@ -24,6 +24,42 @@ use crate::router::Method;
 /// The longest `:path` kept (longer ones are answered 414).
 pub const PATH_CAP: usize = 2048;
 
+/// The longest Huffman-coded `:path` whose decoding is remembered.
+const SRC_CAP: usize = 48;
+
+/// The connection's `:path` buffer. It remembers the Huffman-coded string it last decoded and
+/// whether that path passed the origin-form check: a client that never indexes `:path` (h2load,
+/// nghttp2) sends the same coded bytes on every request, and a compare replaces the decoding.
+pub struct PathBuf {
+    bytes: [u8; PATH_CAP],
+    src: [u8; SRC_CAP],
+    /// The remembered coded string's length (0: none) and its decoding's length.
+    src_len: usize,
+    len: usize,
+    checked: bool,
+}
+
+impl PathBuf {
+    pub const fn new() -> Self {
+        PathBuf { bytes: [0; PATH_CAP], src: [0; SRC_CAP], src_len: 0, len: 0, checked: false }
+    }
+
+    pub fn reset(&mut self) {
+        self.src_len = 0;
+    }
+
+    /// The first `len` bytes.
+    pub fn get(&self, range: core::ops::Range<usize>) -> &[u8] {
+        self.bytes.get(range).unwrap_or(&[])
+    }
+}
+
+impl Default for PathBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The bytes of a method we look at; longer methods are unknown ones.
 const METHOD_CAP: usize = 16;
 
@@ -49,9 +85,11 @@ pub enum Verdict {
 }
 
 pub struct Head<'p> {
-    path: &'p mut [u8; PATH_CAP],
+    path: &'p mut PathBuf,
     path_len: usize,
     path_long: bool,
+    /// The path is the remembered decoding, already checked.
+    path_checked: bool,
     /// Bit `tag` set for each pseudo-header seen.
     seen: u8,
     regular: bool,
@@ -118,11 +156,12 @@ fn target_ok(t: &[u8]) -> bool {
 impl<'p> Head<'p> {
     /// A request header section (`trailers` false) or a trailer section, over the connection's
     /// path buffer; `limit` is the largest decoded list accepted.
-    pub fn new(path: &'p mut [u8; PATH_CAP], limit: u32, trailers: bool) -> Self {
+    pub fn new(path: &'p mut PathBuf, limit: u32, trailers: bool) -> Self {
         Head {
             path,
             path_len: 0,
             path_long: false,
+            path_checked: false,
             seen: 0,
             regular: false,
             trailers,
@@ -143,7 +182,7 @@ impl<'p> Head<'p> {
         self.seen & (1 << tag) != 0
     }
 
-    pub fn verdict(&self) -> Verdict {
+    pub fn verdict(&mut self) -> Verdict {
         if self.size > self.limit {
             return Verdict::Status(431);
         }
@@ -168,14 +207,16 @@ impl<'p> Head<'p> {
         if self.path_long {
             return Verdict::Status(414);
         }
-        let path = self.path.get(..self.path_len).unwrap_or(&[]);
+        let path = self.path.bytes.get(..self.path_len).unwrap_or(&[]);
         let asterisk = path == b"*";
         if asterisk && verb != Verb::Known(Method::Options) {
             return Verdict::Malformed;
         }
-        if !asterisk && (path.first() != Some(&b'/') || !target_ok(path)) {
+        if !asterisk && (path.first() != Some(&b'/') || !(self.path_checked || target_ok(path))) {
             return Verdict::Malformed;
         }
+        // Remembered with its decoding (when it is the remembered one): checked.
+        self.path.checked = true;
         match verb {
             Verb::Known(method) => {
                 let query_at = path.iter().position(|&b| b == b'?').unwrap_or(path.len());
@@ -187,47 +228,65 @@ impl<'p> Head<'p> {
 
     fn method(&mut self, value: Value<'_>) -> Result<(), Error> {
         let mut buf = [0u8; METHOD_CAP];
-        let mut token = true;
-        let (n, fits, _) = read_small(value, &mut buf)?;
-        let bytes = buf.get(..n).unwrap_or(&[]);
-        if fits {
-            token = !bytes.is_empty() && bytes.iter().all(|&b| crate::scan::is_tchar(b));
-        } else {
-            // Long: check it is a token all the same.
-            visit(value, &mut |piece| token &= piece.iter().all(|&b| crate::scan::is_tchar(b)))?;
-        }
-        self.verb = Some(match (fits, bytes) {
-            _ if !token => {
-                self.malformed = true;
+        let (bytes, n): (&[u8], usize) = match value {
+            Value::Plain { bytes, .. } => (bytes, bytes.len()),
+            Value::Huffman(h) => match huffman::decode(h, &mut buf)? {
+                Some(n) => (buf.get(..n).unwrap_or(&[]), n),
+                // Too long to be one we know: still, it must be a token.
+                None => {
+                    let mut token = true;
+                    let n = huffman::for_chunks(h, &mut |piece| token &= piece.iter().all(|&b| crate::scan::is_tchar(b)))?;
+                    self.malformed |= !token;
+                    (&[], n)
+                }
+            },
+        };
+        self.verb = Some(match bytes {
+            b"GET" => Verb::Known(Method::Get),
+            b"HEAD" => Verb::Known(Method::Head),
+            b"POST" => Verb::Known(Method::Post),
+            b"OPTIONS" => Verb::Known(Method::Options),
+            b"CONNECT" => Verb::Connect,
+            _ => {
+                self.malformed |= n == 0 || !bytes.iter().all(|&b| crate::scan::is_tchar(b));
                 Verb::Other
             }
-            (true, b"GET") => Verb::Known(Method::Get),
-            (true, b"HEAD") => Verb::Known(Method::Head),
-            (true, b"POST") => Verb::Known(Method::Post),
-            (true, b"OPTIONS") => Verb::Known(Method::Options),
-            (true, b"CONNECT") => Verb::Connect,
-            _ => Verb::Other,
         });
         self.size = self.size.saturating_add(n);
         Ok(())
     }
 
     fn path(&mut self, value: Value<'_>) -> Result<(), Error> {
+        let buf = &mut *self.path;
         let n = match value {
             Value::Plain { bytes, .. } => {
-                match self.path.get_mut(..bytes.len()) {
+                buf.src_len = 0;
+                match buf.bytes.get_mut(..bytes.len()) {
                     Some(dst) => dst.copy_from_slice(bytes),
                     None => self.path_long = true,
                 }
                 bytes.len()
             }
-            Value::Huffman(h) => match huffman::decode(h, &mut self.path[..])? {
-                Some(n) => n,
-                None => {
-                    self.path_long = true;
-                    huffman::decoded_len(h)?
+            Value::Huffman(h) if buf.src_len == h.len() && buf.src.get(..h.len()) == Some(h) => {
+                self.path_checked = buf.checked;
+                buf.len
+            }
+            Value::Huffman(h) => {
+                buf.src_len = 0;
+                match huffman::decode(h, &mut buf.bytes[..])? {
+                    Some(n) => {
+                        if let Some(src) = buf.src.get_mut(..h.len()) {
+                            src.copy_from_slice(h);
+                            (buf.src_len, buf.len, buf.checked) = (h.len(), n, false);
+                        }
+                        n
+                    }
+                    None => {
+                        self.path_long = true;
+                        huffman::decoded_len(h)?
+                    }
                 }
-            },
+            }
         };
         self.path_len = if self.path_long { 0 } else { n };
         self.size = self.size.saturating_add(n);
@@ -259,17 +318,15 @@ impl<'p> Head<'p> {
 
 impl Sink for Head<'_> {
     fn field(&mut self, f: Field<'_>) -> Result<(), Error> {
-        self.size = self.size.saturating_add(f.name_len + 32);
         let tag = f.tag;
-        if fields::is_pseudo(tag) {
-            let bit = 1u8 << tag;
-            if self.trailers || self.regular || self.seen & bit != 0 {
-                self.malformed = true;
-            }
-            self.seen |= bit;
-        } else {
-            self.regular = true;
+        // The common case first: a valid value of a field with nothing more to check.
+        if let (fields::AUTHORITY | fields::SCHEME | fields::OTHER, Value::Plain { bytes, ok }) = (tag, f.value) {
+            self.size = self.size.saturating_add(f.name_len + bytes.len() + 32);
+            self.malformed |= !ok;
+            return self.order(tag);
         }
+        self.size = self.size.saturating_add(f.name_len + 32);
+        self.order(tag)?;
         match tag {
             fields::METHOD => return self.method(f.value),
             fields::PATH => return self.path(f.value),
@@ -291,10 +348,23 @@ impl Sink for Head<'_> {
             Value::Plain { bytes, ok } => (bytes.len(), ok),
             huffman => visit(huffman, &mut |_| {})?,
         };
-        if !ok {
-            self.malformed = true;
-        }
+        self.malformed |= !ok;
         self.size = self.size.saturating_add(n);
+        Ok(())
+    }
+}
+
+impl Head<'_> {
+    /// Pseudo-headers: each at most once, all before the regular fields, none in trailers.
+    #[inline]
+    fn order(&mut self, tag: u8) -> Result<(), Error> {
+        if fields::is_pseudo(tag) {
+            let bit = 1u8 << tag;
+            self.malformed |= self.trailers || self.regular || self.seen & bit != 0;
+            self.seen |= bit;
+        } else {
+            self.regular = true;
+        }
         Ok(())
     }
 }
@@ -328,13 +398,13 @@ mod tests {
     fn verdict_of(fields: &[(&str, &str)], trailers: bool) -> (Verdict, Vec<u8>) {
         let mut results = Vec::new();
         for huff in [false, true] {
-            let mut path = [0u8; PATH_CAP];
+            let mut path = PathBuf::new();
             let mut head = Head::new(&mut path, 8192, trailers);
             let mut d = Decoder::new();
             d.decode(&block(fields, huff), &mut head).unwrap();
             let v = head.verdict();
             let p = match v {
-                Verdict::Route { path_len, .. } => path[..path_len].to_vec(),
+                Verdict::Route { path_len, .. } => path.get(0..path_len).to_vec(),
                 _ => Vec::new(),
             };
             results.push((v, p));
@@ -419,7 +489,7 @@ mod tests {
         // A path past the buffer: 414, raw or Huffman-coded.
         let long = format!("/{}", "a".repeat(PATH_CAP));
         for huff in [false, true] {
-            let mut path = [0u8; PATH_CAP];
+            let mut path = PathBuf::new();
             let mut head = Head::new(&mut path, 1 << 20, false);
             let mut b = vec![0x82, 0x86, 0x04];
             let v = if huff { huffman::encode(long.as_bytes()) } else { long.clone().into_bytes() };
@@ -432,7 +502,7 @@ mod tests {
             assert_eq!(head.verdict(), Verdict::Status(414));
         }
         // The list limit: 431 (and it wins over malformed).
-        let mut path = [0u8; PATH_CAP];
+        let mut path = PathBuf::new();
         let mut head = Head::new(&mut path, 100, false);
         Decoder::new().decode(&block(&with(&[("x-filler", &"f".repeat(60)), ("connection", "x")]), true), &mut head).unwrap();
         assert_eq!(head.verdict(), Verdict::Status(431));
@@ -447,7 +517,7 @@ mod tests {
 
     #[test]
     fn list_size_counts_names_values_and_overhead() {
-        let mut path = [0u8; PATH_CAP];
+        let mut path = PathBuf::new();
         let mut head = Head::new(&mut path, 8192, false);
         Decoder::new().decode(&block(&BASE, true), &mut head).unwrap();
         let want: usize = BASE.iter().map(|(n, v)| n.len() + v.len() + 32).sum();
@@ -461,9 +531,37 @@ mod tests {
         assert_eq!(head.verdict(), Verdict::Status(431));
     }
 
+    /// The remembered decoding of a Huffman-coded path is used only for the same coded bytes,
+    /// and a bad path is never taken for checked.
+    #[test]
+    fn the_remembered_path() {
+        let mut path = PathBuf::new();
+        let mut d = Decoder::new();
+        let mut run = |p: &str, huff: bool| {
+            let fields = [(":method", "GET"), (":scheme", "http"), (":path", p)];
+            let mut head = Head::new(&mut path, 8192, false);
+            d.decode(&block(&fields, huff), &mut head).unwrap();
+            let v = head.verdict();
+            match v {
+                Verdict::Route { path_len, .. } => Some(String::from_utf8(path.get(0..path_len).to_vec()).unwrap()),
+                _ => None,
+            }
+        };
+        for _ in 0..2 {
+            assert_eq!(run("/a?x=1", true).as_deref(), Some("/a?x=1"));
+            assert_eq!(run("/a?x=1", true).as_deref(), Some("/a?x=1"));
+            assert_eq!(run("/b", true).as_deref(), Some("/b"));
+            assert_eq!(run("/a b", true), None);
+            assert_eq!(run("/a b", true), None);
+            assert_eq!(run("/c", false).as_deref(), Some("/c"));
+            assert_eq!(run("/a b", true), None);
+            assert_eq!(run("*", true), None);
+        }
+    }
+
     #[test]
     fn bad_huffman_in_an_ignored_value_is_still_an_error() {
-        let mut path = [0u8; PATH_CAP];
+        let mut path = PathBuf::new();
         let mut head = Head::new(&mut path, 8192, false);
         // x: <Huffman with 8 bits of padding>
         let b = [0x00, 0x01, b'x', 0x81, 0xff];

@@ -23,8 +23,7 @@ pub const MAX_HEADERS: usize = HEAD_LEN + MAX_BLOCK;
 /// HEADERS and DATA of one answer.
 pub const MAX_ANSWER: usize = MAX_HEADERS + HEAD_LEN + BODY_CAP;
 
-/// Static table indexes of the names written as plain literals.
-const CONTENT_LENGTH: usize = 28;
+/// Static table index of `allow`, written as a plain literal.
 const ALLOW: usize = 22;
 
 /// Writes the HEADERS frame of `answer` on `stream`, announcing `content_length` body bytes.
@@ -38,9 +37,14 @@ pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer,
     enc.entry(c, Kind::Server, date);
     enc.entry(c, Kind::Date, date);
     enc.entry(c, Kind::ContentType, date);
-    let mut digits = [0u8; 20];
-    let n = super::stream::digits(&mut digits, content_length as u64);
-    enc.literal(c, CONTENT_LENGTH, digits.get(..n).unwrap_or(&[]));
+    // content-length, a literal without indexing (name index 28: 0x0f 0x0d), then its digits.
+    let mut field = [0x0f, 0x0d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let n = match field.get_mut(3..) {
+        Some(digits) => super::stream::digits(digits, content_length as u64),
+        None => 0,
+    };
+    field[2] = n as u8;
+    c.put(field.get(..3 + n).unwrap_or(&[]));
     if let Extra::Allow(methods) = answer.extra {
         if methods.len() <= ALLOW_CAP {
             enc.literal(c, ALLOW, methods);

@@ -19,9 +19,26 @@ pub const BODY_SLOTS: usize = 16;
 /// The longest answer body: a reason phrase and its newline, or a 20-character number.
 pub const BODY_CAP: usize = 40;
 
-/// Writes `v` in decimal (one copy of the digit loop for the module).
-#[inline(never)]
+/// Writes `v` in decimal (one copy of the digit loop for the module; lengths and sums are
+/// mostly one or two digits, written without it).
+#[inline]
 pub fn digits(buf: &mut [u8], v: u64) -> usize {
+    match (v, buf) {
+        (0..=9, [a, ..]) => {
+            *a = b'0' + v as u8;
+            1
+        }
+        (10..=99, [a, b, ..]) => {
+            *a = b'0' + (v / 10) as u8;
+            *b = b'0' + (v % 10) as u8;
+            2
+        }
+        (_, buf) => long_digits(buf, v),
+    }
+}
+
+#[inline(never)]
+fn long_digits(buf: &mut [u8], v: u64) -> usize {
     num::write_u64(buf, v)
 }
 

@@ -115,16 +115,12 @@ impl Encoder {
     #[inline(never)]
     pub fn entry(&mut self, c: &mut Cursor<'_>, kind: Kind, date: &[u8; 29]) {
         let k = kind as usize;
-        let mut total = 0;
-        for (i, &held) in self.kinds.iter().enumerate() {
-            total += SIZE.get(usize::from(held)).copied().unwrap_or(0);
-            if usize::from(held) == k {
-                // Only the newest date can match: older ones carry older dates.
-                if total <= self.max && (kind != Kind::Date || self.date == *date) {
-                    c.byte(0x80 | (62 + i) as u8);
-                    return;
-                }
-                break;
+        // The newest entry of this kind (only the newest date can match: older ones carry
+        // older dates). The model holds only entries the peer's table holds (see `trim`).
+        if let Some(i) = self.kinds.iter().position(|&held| usize::from(held) == k) {
+            if kind != Kind::Date || self.date == *date {
+                c.byte(0x80 | (62 + i) as u8);
+                return;
             }
         }
         let date_value: &[u8] = if kind == Kind::Date { date } else { b"" };
