@@ -12,7 +12,7 @@
 //! error code and the rule's section, and from then on input is discarded and the call reports
 //! [`Next::Done`] once the GOAWAY is out. Time (for the caps) comes only from [`Cx::now`].
 
-use super::exchange::Known;
+use super::exchange::{Known, Memo};
 use super::fault::Fault;
 use super::frame::{self, Head, HEAD_LEN, MAX_PAYLOAD, MAX_WINDOW};
 use super::hpack::decoder::Decoder;
@@ -78,6 +78,7 @@ pub(super) struct State {
     pub(super) encoder: Encoder,
     pub(super) streams: Streams,
     pub(super) path: PathBuf,
+    pub(super) memo: Memo,
 }
 
 impl Conn {
@@ -107,6 +108,7 @@ impl Conn {
                 encoder: Encoder::new(),
                 streams: Streams::new(),
                 path: PathBuf::new(),
+                memo: Memo::new(),
             },
         }
     }
@@ -138,6 +140,7 @@ impl Conn {
         s.encoder.reset();
         s.streams.reset();
         s.path.reset();
+        s.memo.clear();
     }
 
     /// Feeds received bytes; see [`super`] for the contract.

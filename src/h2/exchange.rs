@@ -34,6 +34,65 @@ pub enum Known {
     Closed { opened: bool, reset: bool, recent: bool },
 }
 
+/// The longest header block remembered.
+const MEMO_CAP: usize = 64;
+
+/// The last request header block that left the dynamic table as it was, with its verdict and,
+/// once routed with END_STREAM, its answer. Decoding is a function of the block and the table,
+/// and validation and routing are functions of what decoding gives; so the same bytes again,
+/// with nothing decoded in between, mean the same request, and a compare replaces the work.
+/// Clients repeat their blocks byte for byte once their fields are indexed (h2load does on
+/// every request but the first). The path buffer still holds the block's path: every other
+/// decoding replaces or clears the memo.
+pub struct Memo {
+    block: [u8; MEMO_CAP],
+    len: usize,
+    verdict: Verdict,
+    content_length: Option<u64>,
+    /// The block's decoded list size (the limit may differ on a later call).
+    size: usize,
+    pub answer: Option<Answer>,
+}
+
+impl Memo {
+    pub const fn new() -> Self {
+        Memo { block: [0; MEMO_CAP], len: 0, verdict: Verdict::Malformed, content_length: None, size: 0, answer: None }
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.answer = None;
+    }
+
+    fn get(&self, block: &[u8], limit: u32) -> Option<(Verdict, Option<u64>)> {
+        let hit = self.len != 0 && self.len == block.len() && self.block.get(..block.len()) == Some(block);
+        (hit && self.size <= limit as usize).then_some((self.verdict, self.content_length))
+    }
+
+    fn set(&mut self, block: &[u8], unchanged: bool, verdict: Verdict, content_length: Option<u64>, size: usize) {
+        self.clear();
+        if !unchanged || !matches!(verdict, Verdict::Route { .. }) {
+            return;
+        }
+        if let Some(dst) = self.block.get_mut(..block.len()) {
+            dst.copy_from_slice(block);
+            (self.len, self.verdict, self.content_length, self.size) = (block.len(), verdict, content_length, size);
+        }
+    }
+
+    fn set_answer(&mut self, answer: Answer) {
+        if self.len != 0 {
+            self.answer = Some(answer);
+        }
+    }
+}
+
+impl Default for Memo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Window given back once this much of it is consumed: half the initial window.
 const REPLENISH: u32 = (frame::DEFAULT_WINDOW / 2) as u32;
 
@@ -71,9 +130,19 @@ impl State {
             Known::Idle => {}
         }
         self.open_id(id);
-        let mut req = request::Head::new(&mut self.path, cx.limits.max_header_list, false);
-        self.decoder.decode(block, &mut req).map_err(|_| Fault::Compression)?;
-        let (verdict, content_length) = (req.verdict(), req.content_length());
+        let limit = cx.limits.max_header_list;
+        let (verdict, content_length) = match self.memo.get(block, limit) {
+            Some(hit) => hit,
+            None => {
+                let before = self.decoder.table.changes();
+                let mut req = request::Head::new(&mut self.path, limit, false);
+                self.decoder.decode(block, &mut req).map_err(|_| Fault::Compression)?;
+                let (verdict, content_length, size) = (req.verdict(), req.content_length(), req.size());
+                let unchanged = self.decoder.table.changes() == before;
+                self.memo.set(block, unchanged, verdict, content_length, size);
+                (verdict, content_length)
+            }
+        };
         if self.stage == Stage::Closing {
             // §6.8: streams opened after our GOAWAY are ignored (their block was decoded above,
             // to keep the compression state).
@@ -107,14 +176,25 @@ impl State {
             self.stream_error(id, frame::PROTOCOL_ERROR, w);
             return Ok(());
         }
+        let head_only = method == Method::Head;
+        if end {
+            let answer = match self.memo.answer {
+                Some(answer) => answer,
+                None => {
+                    let path = self.path.get(0..query_at);
+                    let query = self.path.get(query_at + 1..path_len);
+                    let answer = router::route(method, path, query).finish(false);
+                    // The router is a function of the method, path and query alone.
+                    self.memo.set_answer(answer);
+                    answer
+                }
+            };
+            self.respond(w, id, None, answer, head_only, false, cx);
+            return Ok(());
+        }
         let path = self.path.get(0..query_at);
         let query = self.path.get(query_at + 1..path_len);
         let pending = router::route(method, path, query);
-        let head_only = method == Method::Head;
-        if end {
-            self.respond(w, id, None, pending.finish(false), head_only, false, cx);
-            return Ok(());
-        }
         if content_length.is_some_and(|n| n > cx.limits.max_body) {
             self.respond(w, id, None, Answer::error(413), head_only, true, cx);
             return Ok(());
@@ -134,6 +214,8 @@ impl State {
     /// A second HEADERS on a kept stream: trailers, which must end the stream (§8.1).
     #[inline(never)]
     fn trailers(&mut self, i: usize, head: Head, block: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+        // This block may write the path buffer the remembered verdict relies on.
+        self.memo.clear();
         let mut req = request::Head::new(&mut self.path, cx.limits.max_header_list, true);
         self.decoder.decode(block, &mut req).map_err(|_| Fault::Compression)?;
         let verdict = req.verdict();

@@ -12,7 +12,7 @@
 use super::cursor::Cursor;
 
 /// The spill area: more than the largest output of one step.
-pub const SPILL: usize = 512;
+pub const SPILL: usize = 384;
 
 pub struct Spill {
     bytes: [u8; SPILL],
@@ -189,7 +189,7 @@ mod tests {
         c.put(&[1; 300]);
         let n = c.len();
         out.commit(n, direct, false);
-        out.put(&[2; 212]);
+        out.put(&[2; 84]);
         assert!(!out.spill.lost());
         out.put(&[3; 1]);
         assert!(out.spill.lost());

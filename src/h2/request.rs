@@ -173,6 +173,11 @@ impl<'p> Head<'p> {
         }
     }
 
+    /// The decoded size of the list so far.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
     /// The content-length the request declared.
     pub fn content_length(&self) -> Option<u64> {
         self.content_length

@@ -9,7 +9,7 @@
 
 use super::cursor::Cursor;
 use super::frame::{self, HEAD_LEN};
-use super::hpack::encoder::{Encoder, Kind};
+use super::hpack::encoder::Encoder;
 use super::stream::BODY_CAP;
 use crate::router::{Answer, Extra};
 
@@ -34,9 +34,7 @@ pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer,
     let start = c.len();
     enc.start(c);
     enc.status(c, answer.status);
-    enc.entry(c, Kind::Server, date);
-    enc.entry(c, Kind::Date, date);
-    enc.entry(c, Kind::ContentType, date);
+    enc.common(c, date);
     // content-length, a literal without indexing (name index 28: 0x0f 0x0d), then its digits.
     let mut field = [0x0f, 0x0d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     let n = match field.get_mut(3..) {
@@ -114,6 +112,7 @@ mod tests {
         head(&mut c, &mut enc, u32::MAX >> 1, &answer, usize::MAX, false, DATE);
         data(&mut c, 1, &[b'r'; BODY_CAP], true);
         assert!(!c.overflowed());
-        assert!(MAX_ANSWER <= super::super::out::SPILL / 2);
+        // One answer, a reset, two window updates and a GOAWAY fit the spill of one step.
+        assert!(MAX_ANSWER + 13 + 2 * 13 + 17 + 16 <= super::super::out::SPILL);
     }
 }

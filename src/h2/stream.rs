@@ -15,7 +15,7 @@ use crate::router::{self, Body, Pending};
 /// Streams kept at once: our SETTINGS_MAX_CONCURRENT_STREAMS.
 pub const MAX_STREAMS: usize = 128;
 /// Streams that may be receiving a request body at once.
-pub const BODY_SLOTS: usize = 16;
+pub const BODY_SLOTS: usize = 15;
 /// The longest answer body: a reason phrase and its newline, or a 20-character number.
 pub const BODY_CAP: usize = 40;
 

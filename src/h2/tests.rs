@@ -1079,3 +1079,36 @@ fn bench_feed_100_gets() {
         std::hint::black_box(&out[..fed.written]);
     }
 }
+
+/// The same block bytes mean the same request only while the table is unchanged: a block in
+/// between that adds an entry gives the same index another meaning.
+#[test]
+fn a_repeated_block_is_recognised_only_while_it_means_the_same() {
+    let mut s = Server::open();
+    let hdr = |id: u32, block: &[u8]| frame(frame::HEADERS, frame::END_HEADERS | frame::END_STREAM, id, block);
+    let mut add_a = vec![0x82, 0x86, 0x44, 2];
+    add_a.extend_from_slice(b"/a");
+    let mut add_pipeline = vec![0x82, 0x86, 0x44, 9];
+    add_pipeline.extend_from_slice(b"/pipeline");
+    let indexed = [0x82, 0x86, 0xbe];
+    s.send(&hdr(1, &add_a));
+    s.send(&hdr(3, &indexed));
+    s.send(&hdr(5, &indexed));
+    s.send(&hdr(7, &add_pipeline));
+    s.send(&hdr(9, &indexed));
+    s.send(&hdr(11, &indexed));
+    // The same bytes with and without END_STREAM, and a HEAD between GETs.
+    s.send(&frame(frame::HEADERS, frame::END_HEADERS, 13, &indexed));
+    s.send(&data(13, true, b""));
+    s.send(&hdr(15, &[0x82, 0x86, 0xbe]));
+    let f = s.frames();
+    for (id, want) in [(1, "404"), (3, "404"), (5, "404"), (7, "200"), (9, "200"), (11, "200"), (13, "200"), (15, "200")] {
+        assert_eq!(answer(&f, id).0, want, "stream {id}");
+    }
+    assert_eq!(answer(&f, 11).1, b"ok");
+    // A malformed block is never remembered.
+    let bad = [0x82, 0xbe];
+    s.send(&hdr(17, &bad));
+    s.send(&hdr(19, &bad));
+    assert_eq!(s.frames(), vec![Got::Rst { stream: 17, code: frame::PROTOCOL_ERROR }, Got::Rst { stream: 19, code: frame::PROTOCOL_ERROR }]);
+}

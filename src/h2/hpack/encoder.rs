@@ -48,11 +48,15 @@ pub struct Encoder {
     max: usize,
     /// A size change not yet signalled: the smallest size since the last block.
     pending_min: usize,
+    /// The index bytes of `server`, `date` (for [`Encoder::date`]) and `content-type` while
+    /// the model holds all three and has not changed: [`Encoder::common`] writes them as they
+    /// are.
+    indexed: Option<[u8; 3]>,
 }
 
 impl Encoder {
     pub const fn new() -> Self {
-        Encoder { kinds: [0; MODEL], date: [0; 29], max: MAX_TABLE, pending_min: NO_UPDATE }
+        Encoder { kinds: [0; MODEL], date: [0; 29], max: MAX_TABLE, pending_min: NO_UPDATE, indexed: None }
     }
 
     pub fn reset(&mut self) {
@@ -71,6 +75,7 @@ impl Encoder {
 
     /// Forgets the entries the peer's table no longer holds (the oldest, past `max`).
     fn trim(&mut self) {
+        self.indexed = None;
         let mut total = 0;
         for k in self.kinds.iter_mut() {
             total += SIZE.get(usize::from(*k)).copied().unwrap_or(0);
@@ -108,6 +113,23 @@ impl Encoder {
         c.int(0x00, 4, static_name);
         c.int(0x00, 7, value.len());
         c.put(value);
+    }
+
+    /// `server`, `date` and `content-type`, in that order.
+    pub fn common(&mut self, c: &mut Cursor<'_>, date: &[u8; 29]) {
+        if let Some(bytes) = self.indexed {
+            if self.date == *date {
+                c.put(&bytes);
+                return;
+            }
+        }
+        self.entry(c, Kind::Server, date);
+        self.entry(c, Kind::Date, date);
+        self.entry(c, Kind::ContentType, date);
+        let at = |k: Kind| self.kinds.iter().position(|&held| held == k as u8).map(|i| 0x80 | (62 + i) as u8);
+        if let (Some(s), Some(d), Some(t)) = (at(Kind::Server), at(Kind::Date), at(Kind::ContentType)) {
+            self.indexed = Some([s, d, t]);
+        }
     }
 
     /// One of our entries: indexed when the model holds it (for the date, with this value),

@@ -159,6 +159,9 @@ pub struct Dynamic {
     /// The table's size in the RFC's units, and its current maximum.
     size: usize,
     max: usize,
+    /// Counts every change (insertion, eviction, new maximum): equal counts before and after
+    /// a block mean the block left the table as it was.
+    changes: u32,
 }
 
 impl Dynamic {
@@ -172,7 +175,13 @@ impl Dynamic {
             hi: 0,
             size: 0,
             max: CAPACITY,
+            changes: 0,
         }
+    }
+
+    /// See `changes`.
+    pub fn changes(&self) -> u32 {
+        self.changes
     }
 
     /// Empties the table and restores the default maximum (cheap: no bytes are touched).
@@ -183,6 +192,7 @@ impl Dynamic {
 
     /// Evicts every entry.
     pub fn clear(&mut self) {
+        self.changes = self.changes.wrapping_add(1);
         self.tail = 0;
         self.count = 0;
         self.lo = 0;
@@ -210,6 +220,7 @@ impl Dynamic {
     /// A new maximum (a dynamic table size update, §6.3; the caller checked it against
     /// [`CAPACITY`]); evicts what no longer fits.
     pub fn set_max(&mut self, max: usize) {
+        self.changes = self.changes.wrapping_add(1);
         self.max = max.min(CAPACITY);
         while self.size > self.max && self.count > 0 {
             self.evict_one();
@@ -348,6 +359,7 @@ impl Dynamic {
 
     /// Records the entry written at `start`, evicting what it pushes out.
     fn push(&mut self, start: usize, name_len: usize, value_len: usize, tag: u8) {
+        self.changes = self.changes.wrapping_add(1);
         let need = name_len + value_len;
         while (self.size + need + ENTRY_OVERHEAD > self.max || self.count == SLOTS) && self.count > 0 {
             self.evict_one();
