@@ -94,7 +94,8 @@ pub fn classify(name: &[u8]) -> u8 {
         return INVALID;
     }
     // Opaque to the optimiser, which would otherwise unroll the loop into a compare per byte.
-    for &(known, tag) in core::hint::black_box(&NAMED) {
+    let named: &[(&[u8], u8)] = core::hint::black_box(&NAMED[..]);
+    for &(known, tag) in named {
         if name == known {
             return tag;
         }
@@ -174,6 +175,7 @@ impl ValueCheck {
 }
 
 /// Whether a whole field value follows the rules.
+#[inline(never)]
 pub fn value_ok(v: &[u8]) -> bool {
     let mut c = ValueCheck::new();
     c.feed(v);

@@ -103,6 +103,7 @@ pub struct Head<'p> {
 
 /// Calls `f` on a value's bytes (Huffman-coded ones decoded in chunks); returns the decoded
 /// length and whether the bytes follow the value rules.
+#[inline(never)]
 fn visit(value: Value<'_>, f: &mut dyn FnMut(&[u8])) -> Result<(usize, bool), Error> {
     match value {
         Value::Plain { bytes, ok } => {
@@ -121,6 +122,7 @@ fn visit(value: Value<'_>, f: &mut dyn FnMut(&[u8])) -> Result<(usize, bool), Er
 }
 
 /// Copies a value into `buf`: its length, whether it fitted, whether it follows the rules.
+#[inline(never)]
 fn read_small(value: Value<'_>, buf: &mut [u8]) -> Result<(usize, bool, bool), Error> {
     let mut at = 0;
     let mut fits = true;
@@ -231,6 +233,7 @@ impl<'p> Head<'p> {
         }
     }
 
+    #[inline(never)]
     fn method(&mut self, value: Value<'_>) -> Result<(), Error> {
         let mut buf = [0u8; METHOD_CAP];
         let (bytes, n): (&[u8], usize) = match value {
@@ -298,6 +301,7 @@ impl<'p> Head<'p> {
         Ok(())
     }
 
+    #[inline(never)]
     fn content_length_field(&mut self, value: Value<'_>) -> Result<(), Error> {
         let mut v: Option<u64> = Some(0);
         let mut digits = 0;

@@ -53,6 +53,7 @@ pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer,
 }
 
 /// Writes one DATA frame.
+#[inline(never)]
 pub fn data(c: &mut Cursor<'_>, stream: u32, bytes: &[u8], end_stream: bool) {
     c.put(&frame::head(bytes.len(), frame::DATA, if end_stream { frame::END_STREAM } else { 0 }, stream));
     c.put(bytes);

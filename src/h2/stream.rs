@@ -134,20 +134,21 @@ const NO_STREAM: Stream = Stream { id: 0, window: 0, phase: Phase::Receiving { s
 pub struct Streams {
     items: [Stream; MAX_STREAMS],
     len: usize,
+    /// Body slots; bit `i` of `used` says slot `i` holds a request (the `Option` only lets the
+    /// array be built before any request exists).
     slots: [Option<BodySlot>; BODY_SLOTS],
+    used: u16,
 }
 
 impl Streams {
     pub const fn new() -> Self {
-        Streams { items: [NO_STREAM; MAX_STREAMS], len: 0, slots: [None; BODY_SLOTS] }
+        Streams { items: [NO_STREAM; MAX_STREAMS], len: 0, slots: [None; BODY_SLOTS], used: 0 }
     }
 
     /// Forgets every stream (cheap: the slots in use are cleared, nothing else is touched).
     pub fn reset(&mut self) {
         self.len = 0;
-        for s in self.slots.iter_mut() {
-            *s = None;
-        }
+        self.used = 0;
     }
 
     pub fn len(&self) -> usize {
@@ -204,19 +205,21 @@ impl Streams {
 
     /// Puts a receiving request in a free body slot.
     pub fn take_slot(&mut self, body: BodySlot) -> Option<u8> {
-        let i = self.slots.iter().position(Option::is_none)?;
+        let i = self.used.trailing_ones() as usize;
         *self.slots.get_mut(i)? = Some(body);
+        self.used |= 1 << i;
         Some(i as u8)
     }
 
     pub fn slot_mut(&mut self, slot: u8) -> Option<&mut BodySlot> {
+        if self.used >> slot & 1 == 0 {
+            return None;
+        }
         self.slots.get_mut(usize::from(slot))?.as_mut()
     }
 
     pub fn free_slot(&mut self, slot: u8) {
-        if let Some(s) = self.slots.get_mut(usize::from(slot)) {
-            *s = None;
-        }
+        self.used &= !(1u16 << (slot & 15));
     }
 
     /// Every kept stream (for window changes and sending).

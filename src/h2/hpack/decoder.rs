@@ -52,6 +52,7 @@ pub struct Decoder {
 }
 
 /// Reads a string literal (§5.2) at `*pos`.
+#[inline(never)]
 fn string<'b>(block: &'b [u8], pos: &mut usize) -> Result<Src<'b>, Error> {
     let huffman = block.get(*pos).ok_or(Error::Truncated)? & 0x80 != 0;
     let len = read_int(block, pos, 7)?;
@@ -60,6 +61,7 @@ fn string<'b>(block: &'b [u8], pos: &mut usize) -> Result<Src<'b>, Error> {
     Ok(if huffman { Src::Huffman(bytes) } else { Src::Raw(bytes) })
 }
 
+#[inline(never)]
 fn decoded_len(s: Src<'_>) -> Result<usize, Error> {
     match s {
         Src::Raw(b) => Ok(b.len()),

@@ -96,12 +96,17 @@ impl Encoder {
         }
     }
 
-    /// `:status` (§6.1 for the seven codes of the static table, else a literal without
-    /// indexing, name :status).
+    /// `:status` (§6.1 for the codes of the static table we answer with, else a literal
+    /// without indexing, name :status).
     pub fn status(&mut self, c: &mut Cursor<'_>, status: u16) {
-        const INDEXED: [u16; 7] = [200, 204, 206, 304, 400, 404, 500];
-        if let Some(i) = INDEXED.iter().position(|&s| s == status) {
-            c.byte(0x88 + i as u8);
+        let index = match status {
+            200 => 0x88,
+            404 => 0x8d,
+            400 => 0x8c,
+            _ => 0,
+        };
+        if index != 0 {
+            c.byte(index);
             return;
         }
         let s = status.min(999);
@@ -123,12 +128,28 @@ impl Encoder {
                 return;
             }
         }
-        self.entry(c, Kind::Server, date);
-        self.entry(c, Kind::Date, date);
-        self.entry(c, Kind::ContentType, date);
-        let at = |k: Kind| self.kinds.iter().position(|&held| held == k as u8).map(|i| 0x80 | (62 + i) as u8);
-        if let (Some(s), Some(d), Some(t)) = (at(Kind::Server), at(Kind::Date), at(Kind::ContentType)) {
-            self.indexed = Some([s, d, t]);
+        self.common_slow(c, date);
+    }
+
+    #[inline(never)]
+    fn common_slow(&mut self, c: &mut Cursor<'_>, date: &[u8; 29]) {
+        let mut bytes = [0u8; 3];
+        let mut all = true;
+        for (kind, byte) in [Kind::Server, Kind::Date, Kind::ContentType].into_iter().zip(bytes.iter_mut()) {
+            self.entry(c, kind, date);
+            match self.kinds.iter().position(|&held| held == kind as u8) {
+                Some(i) => *byte = 0x80 | (62 + i) as u8,
+                None => all = false,
+            }
+        }
+        // Positions are read after all three are written: a later insertion shifts earlier ones.
+        if all {
+            for (kind, byte) in [Kind::Server, Kind::Date, Kind::ContentType].into_iter().zip(bytes.iter_mut()) {
+                if let Some(i) = self.kinds.iter().position(|&held| held == kind as u8) {
+                    *byte = 0x80 | (62 + i) as u8;
+                }
+            }
+            self.indexed = Some(bytes);
         }
     }
 

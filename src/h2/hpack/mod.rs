@@ -34,7 +34,7 @@ pub enum Error {
 /// Reads an integer with a `prefix`-bit prefix (§5.1) at `*pos`, advancing it. Values are
 /// limited to 2^28 + 2^prefix (four continuation bytes), far above anything a block of ours can
 /// hold; more continuation bytes are an error rather than a wrap.
-#[inline]
+#[inline(never)]
 pub fn read_int(block: &[u8], pos: &mut usize, prefix: u32) -> Result<usize, Error> {
     let first = *block.get(*pos).ok_or(Error::Truncated)?;
     *pos += 1;

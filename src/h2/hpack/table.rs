@@ -112,6 +112,7 @@ pub struct Entry<'a> {
 }
 
 /// Static entry `index` (1 to 61).
+#[inline(never)]
 pub fn static_entry(index: usize) -> Option<Entry<'static>> {
     let p = STATIC.get(index.checked_sub(1)?)?;
     let at = usize::from(p.at);
@@ -235,6 +236,7 @@ impl Dynamic {
     }
 
     /// Dynamic entry `i` (0 = the newest).
+    #[inline(never)]
     pub fn get(&self, i: usize) -> Option<Entry<'_>> {
         let m = self.meta_of(i)?;
         let start = usize::from(m.start);
@@ -244,6 +246,7 @@ impl Dynamic {
     }
 
     /// Entry `index` of the combined index space (§2.3.3): static 1-61, then dynamic.
+    #[inline(never)]
     pub fn lookup(&self, index: usize) -> Option<Entry<'_>> {
         if index < FIRST_DYNAMIC { static_entry(index) } else { self.get(index - FIRST_DYNAMIC) }
     }
@@ -260,6 +263,7 @@ impl Dynamic {
     }
 
     /// Moves the live bytes to the start of the buffer.
+    #[inline(never)]
     fn compact(&mut self) {
         let lo = self.lo;
         if lo == 0 {
@@ -283,6 +287,7 @@ impl Dynamic {
     }
 
     /// Writes `len` decoded bytes of `src` at `at`.
+    #[inline(never)]
     fn write_src(&mut self, at: usize, src: Src<'_>, len: usize) -> Result<(), Error> {
         let dst = self.bytes.get_mut(at..at + len).ok_or(Error::Length)?;
         match src {
