@@ -22,6 +22,13 @@ use super::stream::{BodySlot, Owed, Phase, Stream, BODY_CAP};
 use super::Cx;
 use crate::router::{self, Answer, Method};
 
+/// The router's answer for a request whose body (if any) is all in: one out-of-line copy of the
+/// router's sums for this module.
+#[inline(never)]
+fn finish(pending: &router::Pending, has_body: bool) -> Answer {
+    pending.finish(has_body)
+}
+
 /// What the connection knows of a stream id (§5.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Known {
@@ -183,7 +190,7 @@ impl State {
                 None => {
                     let path = self.path.get(0..query_at);
                     let query = self.path.get(query_at + 1..path_len);
-                    let answer = router::route(method, path, query).finish(false);
+                    let answer = finish(&router::route(method, path, query), false);
                     // The router is a function of the method, path and query alone.
                     self.memo.set_answer(answer);
                     answer
@@ -319,7 +326,7 @@ impl State {
             self.stream_error(id, frame::PROTOCOL_ERROR, w);
             return;
         }
-        self.respond(w, id, Some(i), b.pending.finish(true), b.head, false, cx);
+        self.respond(w, id, Some(i), finish(&b.pending, true), b.head, false, cx);
     }
 
     /// Writes an answer: HEADERS, and DATA as far as the windows allow (the rest waits in the
@@ -372,6 +379,7 @@ impl State {
     }
 
     /// A stream's answer is all out: RST_STREAM(NO_ERROR) when its request was cut short.
+    #[inline(never)]
     fn after(&mut self, w: &mut Out<'_>, id: u32, reset_after: bool) {
         if reset_after {
             w.put(&frame::rst_stream(id, frame::NO_ERROR));

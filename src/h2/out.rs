@@ -76,6 +76,7 @@ impl<'a> Out<'a> {
     }
 
     /// Moves spilled bytes into the buffer.
+    #[inline(never)]
     pub fn drain_spill(&mut self) {
         let pending = self.spill.bytes.get(self.spill.start..self.spill.end).unwrap_or(&[]);
         let room = self.buf.len().saturating_sub(self.len);
@@ -118,6 +119,7 @@ impl<'a> Out<'a> {
 
     /// A cursor for a frame of at most `max` bytes (at most [`SPILL`]): over the buffer when
     /// it has room, else over the spill's free space. Pass what was written to [`Out::commit`].
+    #[inline(never)]
     pub fn open(&mut self, max: usize) -> (Cursor<'_>, bool) {
         if !self.spilled() && self.buf.len().saturating_sub(self.len) >= max {
             return (Cursor::new(self.buf.get_mut(self.len..).unwrap_or(&mut [])), true);

@@ -177,6 +177,7 @@ impl Streams {
     }
 
     /// Adds a stream; false when the table is full.
+    #[inline(never)]
     pub fn add(&mut self, s: Stream) -> bool {
         match self.items.get_mut(self.len) {
             Some(slot) => {
@@ -189,6 +190,7 @@ impl Streams {
     }
 
     /// Removes stream `i` (and frees its body slot).
+    #[inline(never)]
     pub fn remove(&mut self, i: usize) {
         if i >= self.len {
             return;
@@ -204,6 +206,7 @@ impl Streams {
     }
 
     /// Puts a receiving request in a free body slot.
+    #[inline(never)]
     pub fn take_slot(&mut self, body: BodySlot) -> Option<u8> {
         let i = self.used.trailing_ones() as usize;
         *self.slots.get_mut(i)? = Some(body);

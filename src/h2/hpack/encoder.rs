@@ -86,6 +86,7 @@ impl Encoder {
     }
 
     /// Starts a header block: any dynamic table size updates owed (§4.2, §6.3).
+    #[inline(never)]
     pub fn start(&mut self, c: &mut Cursor<'_>) {
         if self.pending_min != NO_UPDATE {
             if self.pending_min < self.max {
@@ -98,6 +99,7 @@ impl Encoder {
 
     /// `:status` (§6.1 for the codes of the static table we answer with, else a literal
     /// without indexing, name :status).
+    #[inline(never)]
     pub fn status(&mut self, c: &mut Cursor<'_>, status: u16) {
         let index = match status {
             200 => 0x88,
@@ -114,6 +116,7 @@ impl Encoder {
     }
 
     /// A field with a static name, not added to the table (§6.2.2).
+    #[inline(never)]
     pub fn literal(&mut self, c: &mut Cursor<'_>, static_name: usize, value: &[u8]) {
         c.int(0x00, 4, static_name);
         c.int(0x00, 7, value.len());
