@@ -303,7 +303,7 @@ impl State {
         if let Some(i) = self.streams.find(id) {
             return Known::Open(i);
         }
-        if id > self.last_id || id % 2 == 0 {
+        if id > self.last_id || id.is_multiple_of(2) {
             return Known::Idle;
         }
         let d = (self.last_id - id) / 2;
@@ -486,7 +486,7 @@ impl State {
         if head.has(frame::ACK) {
             return if head.len == 0 { Ok(()) } else { Err(Fault::Length) };
         }
-        if head.len % 6 != 0 {
+        if !head.len.is_multiple_of(6) {
             return Err(Fault::Length);
         }
         self.tick(cx.now);

@@ -60,11 +60,10 @@ impl<'a> Cursor<'a> {
 
     /// Overwrites bytes already written at `at` (a frame length filled in afterwards).
     pub fn patch(&mut self, at: usize, bytes: &[u8]) {
-        if at + bytes.len() <= self.len {
-            if let Some(dst) = self.buf.get_mut(at..at + bytes.len()) {
+        if at + bytes.len() <= self.len
+            && let Some(dst) = self.buf.get_mut(at..at + bytes.len()) {
                 dst.copy_from_slice(bytes);
             }
-        }
     }
 
     /// An HPACK integer (RFC 7541 §5.1): `flags` in the bits above the `prefix`-bit prefix.

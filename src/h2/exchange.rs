@@ -133,7 +133,7 @@ impl State {
         match self.known(id) {
             Known::Open(i) => return self.trailers(i, head, block, w, cx),
             Known::Closed { opened, .. } => return Err(if opened { Fault::Closed } else { Fault::StreamOrder }),
-            Known::Idle if id % 2 == 0 => return Err(Fault::EvenStream),
+            Known::Idle if id.is_multiple_of(2) => return Err(Fault::EvenStream),
             Known::Idle => {}
         }
         self.open_id(id);

@@ -152,6 +152,12 @@ pub struct ValueCheck {
     last_space: bool,
 }
 
+impl Default for ValueCheck {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ValueCheck {
     pub const fn new() -> Self {
         ValueCheck { ok: true, started: false, last_space: false }
@@ -188,6 +194,12 @@ pub struct NameCheck {
     ok: bool,
     len: usize,
     pseudo: bool,
+}
+
+impl Default for NameCheck {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl NameCheck {

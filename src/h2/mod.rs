@@ -29,7 +29,7 @@
 //! NO_ERROR when the request was not complete), decoded header list 8 KiB (past it 431; the
 //! block is still decoded, at most 16 KiB, so the connection keeps its compression state),
 //! `:path` 2 KiB (414), 128 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS; past it
-//! REFUSED_STREAM), 16 request bodies in progress at once (past it REFUSED_STREAM), a header
+//! REFUSED_STREAM), 15 request bodies in progress at once (past it REFUSED_STREAM), a header
 //! block over CONTINUATION frames past the header-list limit or 16 KiB of frames
 //! (ENHANCE_YOUR_CALM), and per second: 100 streams reset by the client (rapid reset,
 //! CVE-2023-44487), 100 SETTINGS, 100 PINGs, 100 empty DATA frames; past any of them GOAWAY

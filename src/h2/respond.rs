@@ -43,11 +43,10 @@ pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer,
     };
     field[2] = n as u8;
     c.put(field.get(..3 + n).unwrap_or(&[]));
-    if let Extra::Allow(methods) = answer.extra {
-        if methods.len() <= ALLOW_CAP {
+    if let Extra::Allow(methods) = answer.extra
+        && methods.len() <= ALLOW_CAP {
             enc.literal(c, ALLOW, methods);
         }
-    }
     let flags = frame::END_HEADERS | if end_stream { frame::END_STREAM } else { 0 };
     c.patch(at, &frame::head(c.len() - start, frame::HEADERS, flags, stream));
 }
@@ -114,6 +113,6 @@ mod tests {
         data(&mut c, 1, &[b'r'; BODY_CAP], true);
         assert!(!c.overflowed());
         // One answer, a reset, two window updates and a GOAWAY fit the spill of one step.
-        assert!(MAX_ANSWER + 13 + 2 * 13 + 17 + 16 <= super::super::out::SPILL);
+        const _: () = assert!(MAX_ANSWER + 13 + 2 * 13 + 17 + 16 <= super::super::out::SPILL);
     }
 }

@@ -60,12 +60,6 @@ impl Owed {
         }
     }
 
-    /// The body's length.
-    pub fn len(&self) -> usize {
-        let mut buf = [0u8; BODY_CAP];
-        self.bytes(&mut buf).len()
-    }
-
     /// The body's bytes (a `Text` as it is, the others written into `buf`).
     #[inline(never)]
     pub fn bytes<'a>(&self, buf: &'a mut [u8; BODY_CAP]) -> &'a [u8] {

@@ -207,6 +207,9 @@ pub mod tests {
         }
     }
 
+    /// Decoded fields as owned (name, value) pairs.
+    pub type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
     pub fn hex(s: &str) -> Vec<u8> {
         let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
         (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
@@ -216,7 +219,7 @@ pub mod tests {
         list.iter().map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec())).collect()
     }
 
-    fn table_state(d: &Decoder) -> (Vec<(Vec<u8>, Vec<u8>)>, usize) {
+    fn table_state(d: &Decoder) -> (Fields, usize) {
         let t = &d.table;
         ((0..t.len()).map(|i| {
             let e = t.get(i).unwrap();
@@ -224,7 +227,7 @@ pub mod tests {
         }).collect(), t.size())
     }
 
-    fn decode(d: &mut Decoder, block: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+    fn decode(d: &mut Decoder, block: &[u8]) -> Result<Fields, Error> {
         let mut c = Collect::default();
         d.decode(block, &mut c)?;
         Ok(c.0)

@@ -125,12 +125,11 @@ impl Encoder {
 
     /// `server`, `date` and `content-type`, in that order.
     pub fn common(&mut self, c: &mut Cursor<'_>, date: &[u8; 29]) {
-        if let Some(bytes) = self.indexed {
-            if self.date == *date {
+        if let Some(bytes) = self.indexed
+            && self.date == *date {
                 c.put(&bytes);
                 return;
             }
-        }
         self.common_slow(c, date);
     }
 
@@ -163,12 +162,11 @@ impl Encoder {
         let k = kind as usize;
         // The newest entry of this kind (only the newest date can match: older ones carry
         // older dates). The model holds only entries the peer's table holds (see `trim`).
-        if let Some(i) = self.kinds.iter().position(|&held| usize::from(held) == k) {
-            if kind != Kind::Date || self.date == *date {
+        if let Some(i) = self.kinds.iter().position(|&held| usize::from(held) == k)
+            && (kind != Kind::Date || self.date == *date) {
                 c.byte(0x80 | (62 + i) as u8);
                 return;
             }
-        }
         let date_value: &[u8] = if kind == Kind::Date { date } else { b"" };
         if SIZE.get(k).copied().unwrap_or(usize::MAX) > self.max {
             c.put(PLAIN.get(k).copied().unwrap_or(b""));

@@ -271,11 +271,10 @@ impl Dynamic {
         }
         let live = self.hi - lo;
         for i in 0..live {
-            if let Some(&b) = self.bytes.get(lo + i) {
-                if let Some(d) = self.bytes.get_mut(i) {
+            if let Some(&b) = self.bytes.get(lo + i)
+                && let Some(d) = self.bytes.get_mut(i) {
                     *d = b;
                 }
-            }
         }
         for k in 0..self.count {
             if let Some(m) = self.meta.get_mut((self.tail + k) % SLOTS) {
@@ -371,7 +370,7 @@ impl Dynamic {
         }
         let name = self.bytes.get(start..start + name_len).unwrap_or(&[]);
         let tag = if tag == fields::INVALID { fields::classify(name) } else { tag };
-        let value_ok = fields::value_ok(self.bytes.get(start + name_len..start + need).unwrap_or(&[b' ']));
+        let value_ok = fields::value_ok(self.bytes.get(start + name_len..start + need).unwrap_or(b" "));
         if self.count == 0 {
             self.lo = start;
         }
@@ -486,12 +485,12 @@ mod tests {
         let mut rng = 0xdead_beef_cafe_f00du64;
         for step in 0..20_000 {
             let r = crate::test_rng::xorshift(&mut rng);
-            if r % 97 == 0 {
+            if r.is_multiple_of(97) {
                 max = (r as usize >> 8) % (CAPACITY + 1);
                 t.set_max(max);
             } else {
-                let use_entry = !model.is_empty() && r % 3 == 0;
-                let vlen = (r as usize >> 16) % if r % 7 == 0 { 3000 } else { 60 };
+                let use_entry = !model.is_empty() && r.is_multiple_of(3);
+                let vlen = (r as usize >> 16) % if r.is_multiple_of(7) { 3000 } else { 60 };
                 let value: Vec<u8> = (0..vlen).map(|i| b'a' + ((i + step) % 26) as u8).collect();
                 let name: Vec<u8> = if use_entry {
                     let i = (r as usize >> 40) % model.len();
