@@ -37,21 +37,10 @@ const fn name_byte(b: u8) -> bool {
         | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z')
 }
 
-const fn build_name_bytes() -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = name_byte(i as u8);
-        i += 1;
-    }
-    t
-}
-
-static NAME_BYTES: [bool; 256] = build_name_bytes();
-
+/// [`name_byte`] at run time, from the scanner's class table.
 #[inline]
 fn is_name_byte(b: u8) -> bool {
-    NAME_BYTES[usize::from(b)]
+    crate::scan::is_tchar(b) && !b.is_ascii_uppercase()
 }
 
 const fn eq(a: &[u8], b: &[u8]) -> bool {
@@ -231,6 +220,13 @@ impl NameCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_bytes_agree() {
+        for b in 0..=255u8 {
+            assert_eq!(is_name_byte(b), name_byte(b), "{b:#04x}");
+        }
+    }
 
     #[test]
     fn tags() {

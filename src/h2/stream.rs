@@ -66,14 +66,11 @@ impl Owed {
         let n = match *self {
             Owed::Text(t) => return t.get(..usize::from(u16::MAX)).unwrap_or(t),
             Owed::Number(v) => {
-                let Some((sign, rest)) = buf.split_first_mut() else { return &[] };
-                *sign = b'-';
-                let skip = usize::from(v >= 0);
-                if let Some(rest) = rest.get_mut(..20) {
-                    let n = digits(rest, v.unsigned_abs()) + 1;
-                    return buf.get(skip..n).unwrap_or(&[]);
-                }
-                0
+                // A '-' first, kept for negative values.
+                let (sign, rest) = buf.split_at_mut(1);
+                sign[0] = b'-';
+                let n = digits(rest, v.unsigned_abs()) + 1;
+                return buf.get(usize::from(v >= 0)..n).unwrap_or(&[]);
             }
             Owed::Reason(status) => {
                 let r = router::reason(status);

@@ -34,7 +34,7 @@ const ADD: [&[u8]; 4] = [b"", b"\x76\x04mote", b"\x5f\x0atext/plain", b"\x61\x1d
 const PLAIN: [&[u8]; 4] = [b"", b"\x0f\x27\x04mote", b"\x0f\x10\x0atext/plain", b"\x0f\x12\x1d"];
 
 /// Entries of ours the model remembers.
-pub const MODEL: usize = 8;
+pub const MODEL: usize = 4;
 /// The most of the peer's table we use.
 pub const MAX_TABLE: usize = 4096;
 const NO_UPDATE: usize = usize::MAX;
@@ -135,23 +135,19 @@ impl Encoder {
 
     #[inline(never)]
     fn common_slow(&mut self, c: &mut Cursor<'_>, date: &[u8; 29]) {
-        let mut bytes = [0u8; 3];
-        let mut all = true;
-        for (kind, byte) in [Kind::Server, Kind::Date, Kind::ContentType].into_iter().zip(bytes.iter_mut()) {
-            self.entry(c, kind, date);
-            match self.kinds.iter().position(|&held| held == kind as u8) {
-                Some(i) => *byte = 0x80 | (62 + i) as u8,
-                None => all = false,
+        self.entry(c, Kind::Server, date);
+        self.entry(c, Kind::Date, date);
+        self.entry(c, Kind::ContentType, date);
+        // Each kind's newest entry (the newest date is this date), once all three are in.
+        let mut at = [0u8; 4];
+        for (i, &k) in self.kinds.iter().enumerate().rev() {
+            if let Some(b) = at.get_mut(usize::from(k)) {
+                *b = 0x80 | (62 + i) as u8;
             }
         }
-        // Positions are read after all three are written: a later insertion shifts earlier ones.
-        if all {
-            for (kind, byte) in [Kind::Server, Kind::Date, Kind::ContentType].into_iter().zip(bytes.iter_mut()) {
-                if let Some(i) = self.kinds.iter().position(|&held| held == kind as u8) {
-                    *byte = 0x80 | (62 + i) as u8;
-                }
-            }
-            self.indexed = Some(bytes);
+        let [_, s, t, d] = at;
+        if s != 0 && t != 0 && d != 0 {
+            self.indexed = Some([s, d, t]);
         }
     }
 

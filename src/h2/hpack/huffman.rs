@@ -229,13 +229,11 @@ impl<'a> Huffman<'a> {
                     acc |= u64::from(u32::from_be_bytes([a, b, c, d])) << (32 - bits);
                     bits += 32;
                     pos += 4;
-                } else {
-                    while bits <= 56 {
-                        let Some(&b) = self.src.get(pos) else { break };
-                        acc |= u64::from(b) << (56 - bits);
-                        bits += 8;
-                        pos += 1;
-                    }
+                } else if let Some(&b) = self.src.get(pos) {
+                    acc |= u64::from(b) << (56 - bits);
+                    bits += 8;
+                    pos += 1;
+                    continue;
                 }
             }
             if bits == 0 {
