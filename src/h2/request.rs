@@ -249,17 +249,18 @@ impl<'p> Head<'p> {
                 }
             },
         };
-        self.verb = Some(match bytes {
-            b"GET" => Verb::Known(Method::Get),
-            b"HEAD" => Verb::Known(Method::Head),
-            b"POST" => Verb::Known(Method::Post),
-            b"OPTIONS" => Verb::Known(Method::Options),
-            b"CONNECT" => Verb::Connect,
-            _ => {
-                self.malformed |= n == 0 || !bytes.iter().all(|&b| crate::scan::is_tchar(b));
-                Verb::Other
-            }
-        });
+        const KNOWN: [(&[u8], Verb); 5] = [
+            (b"GET", Verb::Known(Method::Get)),
+            (b"HEAD", Verb::Known(Method::Head)),
+            (b"POST", Verb::Known(Method::Post)),
+            (b"OPTIONS", Verb::Known(Method::Options)),
+            (b"CONNECT", Verb::Connect),
+        ];
+        let verb = KNOWN.iter().find(|(name, _)| *name == bytes).map(|&(_, verb)| verb);
+        self.verb = Some(verb.unwrap_or_else(|| {
+            self.malformed |= n == 0 || !bytes.iter().all(|&b| crate::scan::is_tchar(b));
+            Verb::Other
+        }));
         self.size = self.size.saturating_add(n);
         Ok(())
     }
