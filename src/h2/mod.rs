@@ -13,7 +13,10 @@
 //!    connection errors with their RFC sections, a bounded writer.
 //!
 //! The worker's contract (see [`Conn`]):
-//! - `reset` a pooled [`Conn`] for each new connection (cheap: a few hundred bytes of state).
+//! - Make each pool slot a [`Conn::new`] once (a const value; writing it touches the slot's
+//!   16 KiB: an all-zero slot is not promised to be a valid `Conn`), then `reset` it for each
+//!   new connection (cheap: it writes a few hundred bytes of state and no buffer; a connection
+//!   that only sees GETs touches little beyond the HPACK table's first bytes after that).
 //! - `feed(input, out, cx)`: the bytes received (with any unconsumed bytes of the last call at
 //!   the front). Consumes whole frames, leaving a partial one; writes every frame it owes into
 //!   `out`. `stopped` means `out` is full and more is owed: send, then call again with the

@@ -1112,3 +1112,44 @@ fn a_repeated_block_is_recognised_only_while_it_means_the_same() {
     s.send(&hdr(19, &bad));
     assert_eq!(s.frames(), vec![Got::Rst { stream: 17, code: frame::PROTOCOL_ERROR }, Got::Rst { stream: 19, code: frame::PROTOCOL_ERROR }]);
 }
+
+/// As [`bench_feed_100_gets`], but every request has its own query (nothing is remembered
+/// from one request to the next): the cost of decoding, checking and routing each time.
+#[test]
+#[ignore]
+fn bench_feed_100_distinct_gets() {
+    use crate::h2::hpack::huffman;
+    let limits = Limits::DEFAULT;
+    let mut conn = Box::new(Conn::new());
+    conn.reset(&limits);
+    let mut out = vec![0u8; 64 * 1024];
+    let cx = Cx { date: DATE, now: 1, stopping: false, limits: &limits };
+    let mut first = vec![0x82, 0x86, 0x41, 14];
+    first.extend_from_slice(b"localhost:8082");
+    first.extend_from_slice(&[0x7a, 18]);
+    first.extend_from_slice(b"h2load nghttp2/1.5");
+    let mut input = start();
+    input.extend(frame(frame::HEADERS, frame::END_HEADERS | frame::END_STREAM, 1, &first));
+    let fed = conn.feed(&input, &mut out, &cx);
+    assert_eq!(fed.consumed, input.len());
+    let mut id = 3;
+    let rounds = if cfg!(debug_assertions) { 10 } else { 200 };
+    let mut batches = Vec::new();
+    for r in 0..rounds {
+        let mut batch = Vec::new();
+        for i in 0..100 {
+            let path = huffman::encode(format!("/baseline2?a={}&b={}", r, i).as_bytes());
+            let mut get = vec![0x82, 0x86, 0x04, 0x80 | path.len() as u8];
+            get.extend_from_slice(&path);
+            get.extend_from_slice(&[0xbf, 0xbe]);
+            batch.extend(frame(frame::HEADERS, frame::END_HEADERS | frame::END_STREAM, id, &get));
+            id += 2;
+        }
+        batches.push(batch);
+    }
+    for batch in &batches {
+        let fed = conn.feed(batch, &mut out, &cx);
+        assert_eq!(fed.consumed, batch.len());
+        std::hint::black_box(&out[..fed.written]);
+    }
+}
