@@ -417,6 +417,28 @@ mod tests {
         }
     }
 
+    /// Our code table, through the independent crate's decoder: literals whose values are
+    /// Huffman-coded with our table decode to the same bytes there.
+    #[test]
+    fn the_independent_decoder_reads_our_codes() {
+        let mut theirs = hpack::Decoder::new();
+        let mut rng = 0x0bad_cafe_1234_5678u64;
+        for _ in 0..500 {
+            let len = (crate::test_rng::xorshift(&mut rng) % 60) as usize;
+            let value: Vec<u8> = (0..len).map(|_| crate::test_rng::xorshift(&mut rng) as u8).collect();
+            let coded = encode(&value);
+            // Literal without indexing, name "x", Huffman-coded value.
+            let mut block = vec![0x00, 0x01, b'x'];
+            let mut buf = [0u8; 8];
+            let mut c = crate::h2::cursor::Cursor::new(&mut buf);
+            c.int(0x80, 7, coded.len());
+            block.extend_from_slice(c.written());
+            block.extend_from_slice(&coded);
+            let fields = theirs.decode(&block).unwrap();
+            assert_eq!(fields, vec![(b"x".to_vec(), value)]);
+        }
+    }
+
     #[test]
     fn appendix_c_strings() {
         let table: &[(&str, &[u8])] = &[
