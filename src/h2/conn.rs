@@ -115,6 +115,7 @@ impl Conn {
 
     /// Makes this a fresh connection, touching only the few bytes of state that matter (no
     /// buffer is cleared).
+    #[inline(never)]
     pub fn reset(&mut self, _limits: &Limits) {
         self.spill.reset();
         let s = &mut self.s;
