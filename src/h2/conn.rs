@@ -239,7 +239,8 @@ impl State {
         }
         if (self.stop || cx.stopping) && matches!(self.stage, Stage::Preface(_) | Stage::FirstSettings | Stage::Open) {
             self.goaway(w, frame::NO_ERROR, b"");
-            self.stage = Stage::Closing;
+            // Before the client's preface is through, there is nothing to finish.
+            self.stage = if self.stage == Stage::Open { Stage::Closing } else { Stage::Closed };
         }
     }
 

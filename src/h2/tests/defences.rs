@@ -189,6 +189,16 @@ fn stop_finishes_open_streams_then_is_done() {
     assert_eq!(answer(&s.frames(), 1), ("200".into(), b"2".to_vec()));
     assert!(s.done);
     assert!(s.conn.is_done());
+    // Stopping in the middle of the client's preface: GOAWAY, and the rest is not taken for
+    // frames.
+    let mut s = Server::new();
+    s.send(&PREFACE[..10]);
+    s.goaway();
+    s.send(&PREFACE[10..]);
+    let f = s.frames();
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert!(matches!(f[1], Got::GoAway { code: frame::NO_ERROR, .. }));
+    assert!(s.conn.is_done());
     // Stopping an idle connection: GOAWAY and done at once, by goaway() or by cx.stopping.
     let mut s = Server::open();
     s.goaway();
