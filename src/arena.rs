@@ -11,9 +11,11 @@
 //! slot is either free or live, and `live() + free slots == capacity()`.
 #![allow(unsafe_code)]
 
+use crate::h2;
 use crate::http1;
 use crate::sys;
 use crate::ws;
+use core::mem::MaybeUninit;
 use core::mem::size_of;
 
 /// The protocol a connection speaks, with its state between reads. `repr(u8)` with HTTP/1.1's
@@ -24,6 +26,9 @@ pub enum Proto {
     Http1(http1::Conn) = 0,
     /// Upgraded to WebSocket.
     Ws(ws::Conn) = 1,
+    /// HTTP/2 (prior knowledge, on the h2c port): its state is too big for a slot and lives in
+    /// the worker's [`H2Pool`] at the slot's index.
+    H2 = 2,
 }
 
 impl Proto {
@@ -32,7 +37,7 @@ impl Proto {
     pub fn begun(&self) -> bool {
         match self {
             Proto::Http1(c) => c.begun(),
-            Proto::Ws(_) => false,
+            Proto::Ws(_) | Proto::H2 => false,
         }
     }
 }
@@ -215,6 +220,50 @@ impl Arena {
         self.free = index as u32 + 1;
         self.live -= 1;
         Some(fd)
+    }
+}
+
+/// HTTP/2 connection states, one per slot index, from one mapping: 16 KiB each, reserved for
+/// every slot and committed only for slots that ever speak HTTP/2. A state is made once, the
+/// first time its slot does, and reset for each connection after that.
+pub struct H2Pool {
+    conns: &'static mut [MaybeUninit<h2::Conn>],
+    /// Whether `conns[i]` has been made.
+    made: &'static mut [bool],
+}
+
+impl H2Pool {
+    pub fn new(capacity: usize) -> Result<Self, sys::Errno> {
+        let bytes = capacity.checked_mul(size_of::<h2::Conn>()).ok_or(sys::Errno::ENOMEM)?;
+        let raw = map_zeroed(bytes)?;
+        // SAFETY: page-aligned memory satisfies h2::Conn's alignment; the mapping holds
+        // `capacity` of them exactly; MaybeUninit may hold any bytes; `raw` is not used again.
+        let conns = unsafe { core::slice::from_raw_parts_mut(raw.as_mut_ptr().cast::<MaybeUninit<h2::Conn>>(), capacity) };
+        let raw = map_zeroed(capacity)?;
+        // SAFETY: one byte per bool, zero (false) is a valid bool, alignment 1; `raw` is not used
+        // again.
+        let made = unsafe { core::slice::from_raw_parts_mut(raw.as_mut_ptr().cast::<bool>(), capacity) };
+        Ok(H2Pool { conns, made })
+    }
+
+    /// The state at `index`, fresh for a new connection.
+    pub fn fresh(&mut self, index: usize, limits: &h2::Limits) -> Option<&mut h2::Conn> {
+        let (slot, made) = (self.conns.get_mut(index)?, self.made.get_mut(index)?);
+        if !*made {
+            slot.write(h2::Conn::new());
+            *made = true;
+        }
+        // SAFETY: `made` is set only once the state at `index` has been written just above.
+        let conn = unsafe { slot.assume_init_mut() };
+        conn.reset(limits);
+        Some(conn)
+    }
+
+    /// The state at `index` (of a slot that speaks HTTP/2).
+    pub fn get(&mut self, index: usize) -> Option<&mut h2::Conn> {
+        let slot = self.conns.get_mut(index)?;
+        // SAFETY: a state is read only once made (see `fresh`).
+        self.made.get(index).copied().unwrap_or(false).then(|| unsafe { slot.assume_init_mut() })
     }
 }
 

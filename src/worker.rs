@@ -19,8 +19,9 @@
 //! expires connections past their deadline (no syscall per request for either). An event
 //! counter wakes the worker at once when the process is asked to stop.
 
-use crate::arena::{self, Arena, Life, Proto, Token};
+use crate::arena::{self, Arena, H2Pool, Life, Proto, Token};
 use crate::date;
+use crate::h2;
 use crate::http1::{self, Ctx};
 use crate::http1::head::Limits;
 use crate::http1::scan::Scanner;
@@ -55,6 +56,8 @@ pub struct Config {
     pub grace: u32,
     /// WebSocket limits.
     pub ws: ws::Limits,
+    /// HTTP/2 limits.
+    pub h2: h2::Limits,
 }
 
 /// What the workers share: the stop flag and the count of live connections.
@@ -124,11 +127,14 @@ pub struct Worker {
     timer: Fd,
     wake: Fd,
     arena: Arena,
+    h2: H2Pool,
     input: &'static mut [u8],
     output: &'static mut [u8],
     scan: Scanner,
     cfg: Config,
     heads: Heads,
+    /// The Date, as HTTP/2 answers carry it.
+    date: [u8; date::LEN],
     /// Coarse monotonic seconds.
     now: u32,
     /// Accepting is paused (out of descriptors) until a connection closes or the next tick.
@@ -153,11 +159,12 @@ impl Worker {
         sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, timer.raw(), sys::EPOLLIN, TIMER)?;
         sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, wake.raw(), sys::EPOLLIN, WAKE)?;
         let arena = Arena::new(cfg.capacity, cfg.rbuf, cfg.wbuf)?;
+        let h2 = H2Pool::new(if listener_h2.is_some() { cfg.capacity } else { 0 })?;
         let input = arena::map_zeroed(cfg.rbuf)?;
         let output = arena::map_zeroed(cfg.wbuf)?;
         let mut w = Worker {
-            ep, listener: Some(listener), listener_h2, timer, wake, arena, input, output, scan, cfg,
-            heads: Heads::new(&[b' '; date::LEN]), now: 0, paused: false, shared, stopping_since: None,
+            ep, listener: Some(listener), listener_h2, timer, wake, arena, h2, input, output, scan, cfg,
+            heads: Heads::new(&[b' '; date::LEN]), date: [b' '; date::LEN], now: 0, paused: false, shared, stopping_since: None,
             ready: [0; READY], ready_len: 0,
         };
         w.refresh_clock();
@@ -215,7 +222,8 @@ impl Worker {
         let (mono, _) = sys::clock_gettime(sys::CLOCK_MONOTONIC);
         self.now = mono as u32;
         let (real, _) = sys::clock_gettime(sys::CLOCK_REALTIME);
-        self.heads.refresh(&date::imf_fixdate(real));
+        self.date = date::imf_fixdate(real);
+        self.heads.refresh(&self.date);
     }
 
     /// The main thread's signal: begin the stop now rather than at the next tick.
@@ -262,6 +270,7 @@ impl Worker {
                 Some(s) if s.life == Life::Open && matches!(s.proto, Proto::Ws(c) if c.is_open()) => {
                     self.ws_close(index)
                 }
+                Some(s) if s.life == Life::Open && s.proto == Proto::H2 => self.h2_goaway(index),
                 _ => {}
             }
         }
@@ -330,6 +339,9 @@ impl Worker {
         let Some(index) = self.arena.resolve(token) else { return };
         if let Some(slot) = self.arena.slot(index) {
             slot.counted = counted;
+            if h2 && self.h2.fresh(index, &self.cfg.h2).is_some() {
+                slot.proto = Proto::H2;
+            }
         }
         let interest = sys::EPOLLIN | sys::EPOLLOUT | sys::EPOLLRDHUP | sys::EPOLLPRI | sys::EPOLLET;
         if sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_ADD, fd, interest, token.0).is_err() {
@@ -404,6 +416,26 @@ impl Worker {
         }
     }
 
+    /// Ends an HTTP/2 connection politely (GOAWAY, its open streams answered, then the close),
+    /// at the stop or when it has been idle too long.
+    fn h2_goaway(&mut self, index: usize) {
+        let now = self.now;
+        let cfg = &self.cfg;
+        let Some((slot, _, wbuf)) = self.arena.parts(index) else { return };
+        let Some(conn) = self.h2.get(index) else { return };
+        let cx = h2::Cx { date: &self.date, now, stopping: true, limits: &cfg.h2 };
+        let n = conn.goaway(self.output, &cx);
+        if conn.is_done() {
+            slot.life = Life::Closing;
+        }
+        slot.deadline = now.wrapping_add(cfg.linger_timeout);
+        let out = self.output.get(..n).unwrap_or_default();
+        if send_or_keep(slot, wbuf, out, now, cfg).is_err() {
+            return self.close(index);
+        }
+        self.drive(index);
+    }
+
     /// A connection past its deadline: a request that did not arrive in time gets 408; a peer
     /// still reading our output (however slowly) gets more time; anything else closes.
     fn expire(&mut self, index: usize) {
@@ -426,6 +458,12 @@ impl Worker {
             // An idle WebSocket gets our close (1001); one that did not answer its close in
             // time is closed.
             (Life::Open, Proto::Ws(conn)) if conn.is_open() => self.ws_close(index),
+            // An HTTP/2 connection idle too long gets a GOAWAY; one whose peer keeps its window
+            // shut on answers we owe, or that did not finish after its GOAWAY, is closed.
+            (Life::Open, Proto::H2) => match self.h2.get(index) {
+                Some(c) if !c.is_blocked() && !c.is_done() && self.stopping_since.is_none() => self.h2_goaway(index),
+                _ => self.close(index),
+            },
             // The linger, or the wait for the peer's close, is over.
             _ => self.close(index),
         }
@@ -522,6 +560,26 @@ impl Worker {
             }
         }
 
+        // HTTP/2 may owe output that had no room before (DATA its peer's window let go).
+        if slot.proto == Proto::H2
+            && slot.life == Life::Open
+            && let Some(conn) = self.h2.get(index)
+            && conn.wants_flush()
+        {
+            let cx = h2::Cx { date: &self.date, now, stopping: self.stopping_since.is_some(), limits: &cfg.h2 };
+            let n = conn.flush(self.output, &cx);
+            if conn.is_done() {
+                slot.life = Life::Closing;
+            }
+            let out = self.output.get(..n).unwrap_or_default();
+            if send_or_keep(slot, wbuf, out, now, cfg).is_err() {
+                return Next::Close;
+            }
+            if slot.wpos < slot.wlen {
+                return Next::Wait;
+            }
+        }
+
         // 2. A close decided earlier, now that the output is out: shut our side, then drop
         //    input until the peer closes too (or the linger ends).
         if slot.life == Life::Closing {
@@ -592,6 +650,19 @@ impl Worker {
                 (http1::serve(conn, input, self.output, &cx), false)
             }
             Proto::Ws(conn) => ws_served(conn, input, self.output, &cfg.ws),
+            Proto::H2 => {
+                let Some(conn) = self.h2.get(index) else { return Next::Close };
+                let cx = h2::Cx { date: &self.date, now, stopping, limits: &cfg.h2 };
+                let fed = conn.feed(input, self.output, &cx);
+                let served = http1::Served {
+                    consumed: fed.consumed,
+                    written: fed.written,
+                    close: fed.next == h2::Next::Done,
+                    stopped: fed.stopped,
+                    upgrade: false,
+                };
+                (served, false)
+            }
         };
         if served.upgrade {
             // The bytes after the upgrade request are the first frames.
@@ -638,6 +709,11 @@ impl Worker {
             Proto::Ws(c) if c.is_open() => slot.deadline = now.wrapping_add(cfg.idle_timeout),
             // Our close has just gone: the peer has the linger time to answer it.
             Proto::Ws(_) if closing => slot.deadline = now.wrapping_add(cfg.linger_timeout),
+            // Answers held back by the peer's window: the send timeout runs.
+            Proto::H2 if self.h2.get(index).is_some_and(|c| c.is_blocked()) => {
+                slot.deadline = now.wrapping_add(cfg.send_timeout)
+            }
+            Proto::H2 if self.stopping_since.is_none() => slot.deadline = now.wrapping_add(cfg.idle_timeout),
             _ => {}
         }
 

@@ -1,0 +1,121 @@
+//! HTTP/2 over cleartext TCP with prior knowledge (RFC 9113, HPACK RFC 7541): the protocol
+//! only, as bytes in and bytes out, for the worker to drive on its own sockets.
+//!
+//! A connection travels through these modules, each importing only from those below it:
+//!
+//! 1. [`conn`]: the preface, the frame loop, connection-level frames, stream ids, the caps.
+//! 2. [`exchange`]: requests (HEADERS, CONTINUATION, DATA) to answers, flow control.
+//! 3. [`respond`]: an [`Answer`](crate::router::Answer) as HEADERS and DATA frames.
+//! 4. [`request`]: a decoded header section to a verdict (malformed, a status, a route).
+//! 5. [`stream`]: the few streams kept (receiving a body, or waiting for window).
+//! 6. [`hpack`]: header compression, with [`fields`] (what a field name means, byte rules).
+//! 7. [`out`], [`frame`], [`fault`], [`cursor`]: output with its spill, frame layouts, the
+//!    connection errors with their RFC sections, a bounded writer.
+//!
+//! The worker's contract (see [`Conn`]):
+//! - Make each pool slot a [`Conn::new`] once (a const value; writing it touches the slot's
+//!   16 KiB: an all-zero slot is not promised to be a valid `Conn`), then `reset` it for each
+//!   new connection (cheap: it writes a few hundred bytes of state and no buffer; a connection
+//!   that only sees GETs touches little beyond the HPACK table's first bytes after that).
+//! - `feed(input, out, cx)`: the bytes received (with any unconsumed bytes of the last call at
+//!   the front). Consumes whole frames, leaving a partial one; writes every frame it owes into
+//!   `out`. `stopped` means `out` is full and more is owed: send, then call again with the
+//!   unconsumed input. All answers of one call go out in one `out` (one send).
+//! - `flush` after a send drained, when [`Conn::wants_flush`] (DATA unblocked by a window
+//!   update arrives through `feed`; `flush` writes what a full `out` held back).
+//! - `goaway` to stop; `Next::Done` (or [`Conn::is_done`]) once the GOAWAY and the open
+//!   streams' answers are written: close after sending them.
+//! - [`Conn::is_idle`] for the idle timeout, [`Conn::is_blocked`] for the send timeout (the
+//!   peer keeps its window closed on answers we owe).
+//!
+//! Limits and caps ([`Limits::DEFAULT`]): request body 8 KiB (past it 413, and RST_STREAM
+//! NO_ERROR when the request was not complete), decoded header list 8 KiB (past it 431; the
+//! block is still decoded, at most 16 KiB, so the connection keeps its compression state),
+//! `:path` 2 KiB (414), 128 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS; past it
+//! REFUSED_STREAM), 15 request bodies in progress at once (past it REFUSED_STREAM), a header
+//! block over CONTINUATION frames past the header-list limit or 16 KiB of frames
+//! (ENHANCE_YOUR_CALM), and per second: 100 streams reset by the client (rapid reset,
+//! CVE-2023-44487), 100 SETTINGS, 100 PINGs, 100 empty DATA frames; past any of them GOAWAY
+//! with ENHANCE_YOUR_CALM.
+
+pub mod conn;
+pub mod cursor;
+pub mod exchange;
+pub mod fault;
+pub mod fields;
+pub mod frame;
+pub mod hpack;
+pub mod out;
+pub mod request;
+pub mod respond;
+pub mod stream;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod client_tests;
+
+pub use conn::Conn;
+
+/// What a connection may take, and how often per second the peer may do what costs us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest request body (past it, 413).
+    pub max_body: u64,
+    /// The largest decoded header list (RFC 9113 §6.5.2 units: names, values and 32 octets
+    /// per field); advertised as SETTINGS_MAX_HEADER_LIST_SIZE. Past it, 431.
+    pub max_header_list: u32,
+    /// RST_STREAM frames from the client per second (CVE-2023-44487).
+    pub resets_per_sec: u32,
+    pub pings_per_sec: u32,
+    pub settings_per_sec: u32,
+    /// DATA frames with no data and no END_STREAM per second.
+    pub empty_frames_per_sec: u32,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        max_body: 8192,
+        max_header_list: 8192,
+        resets_per_sec: 100,
+        pings_per_sec: 100,
+        settings_per_sec: 100,
+        empty_frames_per_sec: 100,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// What the worker tells a connection on each call.
+pub struct Cx<'a> {
+    /// The current IMF-fixdate, refreshed once a second.
+    pub date: &'a [u8; 29],
+    /// Coarse monotonic seconds, for the per-second caps.
+    pub now: u32,
+    /// The server is stopping: GOAWAY if not yet sent.
+    pub stopping: bool,
+    pub limits: &'a Limits,
+}
+
+/// What one `feed` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fed {
+    /// Input bytes used; the rest (a partial frame) comes back at the front of the next call.
+    pub consumed: usize,
+    /// Bytes written at the start of `out`.
+    pub written: usize,
+    pub next: Next,
+    /// `out` had no room for more: send it and call again with the unconsumed input.
+    pub stopped: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    Open,
+    /// Close the TCP connection once `written` bytes are sent.
+    Done,
+}

@@ -1,0 +1,580 @@
+//! A request's header section from its decoded fields (RFC 9113 §8.1-§8.3), and the verdict
+//! on it: malformed, answered at once with a status, or routed.
+//!
+//! Contract: [`Head`] is the [`Sink`] a request's (or trailer's) header block is decoded into.
+//! It keeps only what the verdict needs: the method, the `:path` (copied into the connection's
+//! path buffer, decoded there when Huffman-coded), the content-length, which pseudo-headers were
+//! seen, and the decoded size of the list (§6.5.2: names, values and 32 octets per field). Every
+//! Huffman-coded value is decoded, to the end, even when the request is already refused: a bad
+//! code is a connection error however little the value matters. Malformed (§8.1.1, a stream
+//! error of type PROTOCOL_ERROR): a pseudo-header that is unknown, repeated, after a regular
+//! field or in trailers; a missing `:method`, `:scheme` or `:path` (or for CONNECT, `:scheme` or
+//! `:path` present, `:authority` missing); a connection-specific field; `te` other than
+//! `trailers`; a name or value breaking the byte rules ([`fields`]); a content-length that is
+//! not digits or disagrees with another; a method that is not a token; a `:path` that is not
+//! origin-form (RFC 3986 bytes, checked `%` escapes) or `*` for OPTIONS. Answered at once: a list
+//! over the limit (431), a path longer than [`PATH_CAP`] (414), a method other than GET, HEAD,
+//! POST and OPTIONS (501).
+
+use super::fields::{self, ValueCheck};
+use super::hpack::decoder::{Field, Sink, Value};
+use super::hpack::{huffman, Error};
+use crate::router::Method;
+
+/// The longest `:path` kept (longer ones are answered 414).
+pub const PATH_CAP: usize = 2048;
+
+/// The longest Huffman-coded `:path` whose decoding is remembered.
+const SRC_CAP: usize = 48;
+
+/// The connection's `:path` buffer. It remembers the Huffman-coded string it last decoded and
+/// whether that path passed the origin-form check: a client that never indexes `:path` (h2load,
+/// nghttp2) sends the same coded bytes on every request, and a compare replaces the decoding.
+pub struct PathBuf {
+    bytes: [u8; PATH_CAP],
+    src: [u8; SRC_CAP],
+    /// The remembered coded string's length (0: none) and its decoding's length.
+    src_len: usize,
+    len: usize,
+    checked: bool,
+}
+
+impl PathBuf {
+    pub const fn new() -> Self {
+        PathBuf { bytes: [0; PATH_CAP], src: [0; SRC_CAP], src_len: 0, len: 0, checked: false }
+    }
+
+    pub fn reset(&mut self) {
+        self.src_len = 0;
+    }
+
+    /// The first `len` bytes.
+    pub fn get(&self, range: core::ops::Range<usize>) -> &[u8] {
+        self.bytes.get(range).unwrap_or(&[])
+    }
+}
+
+impl Default for PathBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The bytes of a method we look at; longer methods are unknown ones.
+const METHOD_CAP: usize = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verb {
+    Known(Method),
+    Connect,
+    Other,
+}
+
+/// What to do with a request once its header section is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Malformed: reset the stream with PROTOCOL_ERROR.
+    Malformed,
+    /// Answer with this error status without routing.
+    Status(u16),
+    /// Route it: the path is the first `query_at` bytes of the path buffer, the query what
+    /// follows the '?' there up to `path_len`.
+    Route { method: Method, path_len: usize, query_at: usize },
+    /// A valid trailer section.
+    Trailers,
+}
+
+pub struct Head<'p> {
+    path: &'p mut PathBuf,
+    path_len: usize,
+    path_long: bool,
+    /// The path is the remembered decoding, already checked.
+    path_checked: bool,
+    /// Bit `tag` set for each pseudo-header seen.
+    seen: u8,
+    regular: bool,
+    trailers: bool,
+    verb: Option<Verb>,
+    content_length: Option<u64>,
+    size: usize,
+    limit: usize,
+    malformed: bool,
+}
+
+/// Calls `f` on a value's bytes (Huffman-coded ones decoded in chunks); returns the decoded
+/// length and whether the bytes follow the value rules.
+#[inline(never)]
+fn visit(value: Value<'_>, f: &mut dyn FnMut(&[u8])) -> Result<(usize, bool), Error> {
+    match value {
+        Value::Plain { bytes, ok } => {
+            f(bytes);
+            Ok((bytes.len(), ok))
+        }
+        Value::Huffman(h) => {
+            let mut check = ValueCheck::new();
+            let n = huffman::for_chunks(h, &mut |piece| {
+                check.feed(piece);
+                f(piece);
+            })?;
+            Ok((n, check.finish()))
+        }
+    }
+}
+
+/// Copies a value into `buf`: its length, whether it fitted, whether it follows the rules.
+#[inline(never)]
+fn read_small(value: Value<'_>, buf: &mut [u8]) -> Result<(usize, bool, bool), Error> {
+    let mut at = 0;
+    let mut fits = true;
+    let (n, ok) = visit(value, &mut |piece| match buf.get_mut(at..at + piece.len()) {
+        Some(dst) if fits => {
+            dst.copy_from_slice(piece);
+            at += piece.len();
+        }
+        _ => fits = false,
+    })?;
+    Ok((n, fits, ok))
+}
+
+/// Whether an origin-form path and query has only RFC 3986 bytes and well-formed escapes.
+fn target_ok(t: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&b) = t.get(i) {
+        if !crate::http1::scan::is_target_byte(b) {
+            return false;
+        }
+        if b == b'%' {
+            let hex = |k: usize| t.get(k).is_some_and(u8::is_ascii_hexdigit);
+            if !hex(i + 1) || !hex(i + 2) {
+                return false;
+            }
+            i += 2;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl<'p> Head<'p> {
+    /// A request header section (`trailers` false) or a trailer section, over the connection's
+    /// path buffer; `limit` is the largest decoded list accepted.
+    pub fn new(path: &'p mut PathBuf, limit: u32, trailers: bool) -> Self {
+        Head {
+            path,
+            path_len: 0,
+            path_long: false,
+            path_checked: false,
+            seen: 0,
+            regular: false,
+            trailers,
+            verb: None,
+            content_length: None,
+            size: 0,
+            limit: limit as usize,
+            malformed: false,
+        }
+    }
+
+    /// The decoded size of the list so far.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The content-length the request declared.
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
+
+    fn has(&self, tag: u8) -> bool {
+        self.seen & (1 << tag) != 0
+    }
+
+    pub fn verdict(&mut self) -> Verdict {
+        if self.size > self.limit {
+            return Verdict::Status(431);
+        }
+        if self.malformed {
+            return Verdict::Malformed;
+        }
+        if self.trailers {
+            return Verdict::Trailers;
+        }
+        let verb = match self.verb {
+            None => return Verdict::Malformed,
+            Some(Verb::Connect) => {
+                // §8.5: CONNECT names an authority and nothing else; we do not tunnel.
+                let shaped = !self.has(fields::SCHEME) && !self.has(fields::PATH) && self.has(fields::AUTHORITY);
+                return if shaped { Verdict::Status(501) } else { Verdict::Malformed };
+            }
+            Some(v) => v,
+        };
+        if !self.has(fields::SCHEME) || !self.has(fields::PATH) {
+            return Verdict::Malformed;
+        }
+        if self.path_long {
+            return Verdict::Status(414);
+        }
+        let path = self.path.bytes.get(..self.path_len).unwrap_or(&[]);
+        let asterisk = path == b"*";
+        if asterisk && verb != Verb::Known(Method::Options) {
+            return Verdict::Malformed;
+        }
+        if !asterisk && (path.first() != Some(&b'/') || !(self.path_checked || target_ok(path))) {
+            return Verdict::Malformed;
+        }
+        // Remembered with its decoding (when it is the remembered one): checked.
+        self.path.checked = true;
+        match verb {
+            Verb::Known(method) => {
+                let query_at = path.iter().position(|&b| b == b'?').unwrap_or(path.len());
+                Verdict::Route { method, path_len: self.path_len, query_at }
+            }
+            _ => Verdict::Status(501),
+        }
+    }
+
+    #[inline(never)]
+    fn method(&mut self, value: Value<'_>) -> Result<(), Error> {
+        let mut buf = [0u8; METHOD_CAP];
+        let (bytes, n): (&[u8], usize) = match value {
+            Value::Plain { bytes, .. } => (bytes, bytes.len()),
+            Value::Huffman(h) => match huffman::decode(h, &mut buf)? {
+                Some(n) => (buf.get(..n).unwrap_or(&[]), n),
+                // Too long to be one we know: still, it must be a token.
+                None => {
+                    let mut token = true;
+                    let n = huffman::for_chunks(h, &mut |piece| token &= piece.iter().all(|&b| crate::http1::scan::is_tchar(b)))?;
+                    self.malformed |= !token;
+                    (&[], n)
+                }
+            },
+        };
+        const KNOWN: [(&[u8], Verb); 5] = [
+            (b"GET", Verb::Known(Method::Get)),
+            (b"HEAD", Verb::Known(Method::Head)),
+            (b"POST", Verb::Known(Method::Post)),
+            (b"OPTIONS", Verb::Known(Method::Options)),
+            (b"CONNECT", Verb::Connect),
+        ];
+        let verb = KNOWN.iter().find(|(name, _)| *name == bytes).map(|&(_, verb)| verb);
+        self.verb = Some(verb.unwrap_or_else(|| {
+            self.malformed |= n == 0 || !bytes.iter().all(|&b| crate::http1::scan::is_tchar(b));
+            Verb::Other
+        }));
+        self.size = self.size.saturating_add(n);
+        Ok(())
+    }
+
+    fn path(&mut self, value: Value<'_>) -> Result<(), Error> {
+        let buf = &mut *self.path;
+        let n = match value {
+            Value::Plain { bytes, .. } => {
+                buf.src_len = 0;
+                match buf.bytes.get_mut(..bytes.len()) {
+                    Some(dst) => dst.copy_from_slice(bytes),
+                    None => self.path_long = true,
+                }
+                bytes.len()
+            }
+            Value::Huffman(h) if buf.src_len == h.len() && buf.src.get(..h.len()) == Some(h) => {
+                self.path_checked = buf.checked;
+                buf.len
+            }
+            Value::Huffman(h) => {
+                buf.src_len = 0;
+                match huffman::decode(h, &mut buf.bytes[..])? {
+                    Some(n) => {
+                        if let Some(src) = buf.src.get_mut(..h.len()) {
+                            src.copy_from_slice(h);
+                            (buf.src_len, buf.len, buf.checked) = (h.len(), n, false);
+                        }
+                        n
+                    }
+                    None => {
+                        self.path_long = true;
+                        huffman::decoded_len(h)?
+                    }
+                }
+            }
+        };
+        self.path_len = if self.path_long { 0 } else { n };
+        self.size = self.size.saturating_add(n);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn content_length_field(&mut self, value: Value<'_>) -> Result<(), Error> {
+        let mut v: Option<u64> = Some(0);
+        let mut digits = 0;
+        let (n, _) = visit(value, &mut |piece| {
+            for &b in piece {
+                digits += 1;
+                v = match (b, v) {
+                    (b'0'..=b'9', Some(x)) => x.checked_mul(10).and_then(|x| x.checked_add(u64::from(b - b'0'))),
+                    _ => None,
+                };
+            }
+        })?;
+        match v {
+            Some(len) if digits > 0 && self.content_length.is_none_or(|prev| prev == len) => {
+                self.content_length = Some(len);
+            }
+            _ => self.malformed = true,
+        }
+        self.size = self.size.saturating_add(n);
+        Ok(())
+    }
+}
+
+impl Sink for Head<'_> {
+    fn field(&mut self, f: Field<'_>) -> Result<(), Error> {
+        let tag = f.tag;
+        // The common case first: a valid value of a field with nothing more to check.
+        if let (fields::AUTHORITY | fields::SCHEME | fields::OTHER, Value::Plain { bytes, ok }) = (tag, f.value) {
+            self.size = self.size.saturating_add(f.name_len + bytes.len() + 32);
+            self.malformed |= !ok;
+            return self.order(tag);
+        }
+        self.size = self.size.saturating_add(f.name_len + 32);
+        self.order(tag)?;
+        match tag {
+            fields::METHOD => return self.method(f.value),
+            fields::PATH => return self.path(f.value),
+            fields::CONTENT_LENGTH => return self.content_length_field(f.value),
+            fields::TE => {
+                let mut buf = [0u8; 8];
+                let (n, fits, _) = read_small(f.value, &mut buf)?;
+                if !fits || !buf.eq_ignore_ascii_case(b"trailers") {
+                    self.malformed = true;
+                }
+                self.size = self.size.saturating_add(n);
+                return Ok(());
+            }
+            fields::AUTHORITY | fields::SCHEME | fields::OTHER => {}
+            // INVALID, PSEUDO_OTHER, CONNECTION.
+            _ => self.malformed = true,
+        }
+        let (n, ok) = match f.value {
+            Value::Plain { bytes, ok } => (bytes.len(), ok),
+            huffman => visit(huffman, &mut |_| {})?,
+        };
+        self.malformed |= !ok;
+        self.size = self.size.saturating_add(n);
+        Ok(())
+    }
+}
+
+impl Head<'_> {
+    /// Pseudo-headers: each at most once, all before the regular fields, none in trailers.
+    #[inline]
+    fn order(&mut self, tag: u8) -> Result<(), Error> {
+        if fields::is_pseudo(tag) {
+            let bit = 1u8 << tag;
+            self.malformed |= self.trailers || self.regular || self.seen & bit != 0;
+            self.seen |= bit;
+        } else {
+            self.regular = true;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::h2::hpack::decoder::Decoder;
+
+    /// Encodes fields as literals without indexing (raw), optionally Huffman-coding values.
+    fn block(fields: &[(&str, &str)], huffman_values: bool) -> Vec<u8> {
+        let mut b = Vec::new();
+        for (n, v) in fields {
+            b.push(0x00);
+            b.push(n.len() as u8);
+            b.extend_from_slice(n.as_bytes());
+            if huffman_values {
+                let h = huffman::encode(v.as_bytes());
+                assert!(h.len() < 127);
+                b.push(0x80 | h.len() as u8);
+                b.extend_from_slice(&h);
+            } else {
+                assert!(v.len() < 127);
+                b.push(v.len() as u8);
+                b.extend_from_slice(v.as_bytes());
+            }
+        }
+        b
+    }
+
+    fn verdict_of(fields: &[(&str, &str)], trailers: bool) -> (Verdict, Vec<u8>) {
+        let mut results = Vec::new();
+        for huff in [false, true] {
+            let mut path = PathBuf::new();
+            let mut head = Head::new(&mut path, 8192, trailers);
+            let mut d = Decoder::new();
+            d.decode(&block(fields, huff), &mut head).unwrap();
+            let v = head.verdict();
+            let p = match v {
+                Verdict::Route { path_len, .. } => path.get(0..path_len).to_vec(),
+                _ => Vec::new(),
+            };
+            results.push((v, p));
+        }
+        assert_eq!(results[0], results[1], "raw and Huffman-coded agree for {fields:?}");
+        results.pop().unwrap()
+    }
+
+    const BASE: [(&str, &str); 4] = [(":method", "GET"), (":scheme", "http"), (":path", "/baseline2?a=1&b=2"), (":authority", "x")];
+
+    fn with(extra: &[(&str, &str)]) -> Vec<(&'static str, &'static str)> {
+        let mut v: Vec<(&str, &str)> = BASE.to_vec();
+        for e in extra {
+            v.push((Box::leak(e.0.to_string().into_boxed_str()), Box::leak(e.1.to_string().into_boxed_str())));
+        }
+        v
+    }
+
+    #[test]
+    fn routes_good_requests() {
+        let (v, p) = verdict_of(&BASE, false);
+        assert_eq!(v, Verdict::Route { method: Method::Get, path_len: 18, query_at: 10 });
+        assert_eq!(p, b"/baseline2?a=1&b=2");
+        let (v, _) = verdict_of(&[(":method", "OPTIONS"), (":scheme", "http"), (":path", "*")], false);
+        assert_eq!(v, Verdict::Route { method: Method::Options, path_len: 1, query_at: 1 });
+        let (v, _) = verdict_of(&with(&[("te", "trailers"), ("content-length", "5"), ("content-length", "5"), ("user-agent", "h2")]), false);
+        assert!(matches!(v, Verdict::Route { .. }));
+        let (v, _) = verdict_of(&[(":path", "/%41?x"), (":method", "HEAD"), (":scheme", "https")], false);
+        assert_eq!(v, Verdict::Route { method: Method::Head, path_len: 6, query_at: 4 });
+    }
+
+    #[test]
+    fn malformed_requests() {
+        let cases: Vec<Vec<(&str, &str)>> = vec![
+            vec![(":scheme", "http"), (":path", "/")],
+            vec![(":method", "GET"), (":path", "/")],
+            vec![(":method", "GET"), (":scheme", "http")],
+            with(&[(":method", "GET")]),
+            with(&[(":status", "200")]),
+            with(&[(":protocol", "websocket")]),
+            with(&[(":foo", "x")]),
+            vec![(":method", "GET"), ("x", "y"), (":scheme", "http"), (":path", "/")],
+            with(&[("connection", "close")]),
+            with(&[("keep-alive", "5")]),
+            with(&[("proxy-connection", "x")]),
+            with(&[("transfer-encoding", "chunked")]),
+            with(&[("upgrade", "h2c")]),
+            with(&[("te", "gzip")]),
+            with(&[("Upper", "x")]),
+            with(&[("x", " lead")]),
+            with(&[("x", "trail ")]),
+            with(&[("x", "a\x00b")]),
+            with(&[("x", "a\rb")]),
+            with(&[("x", "a\nb")]),
+            with(&[("content-length", "1x")]),
+            with(&[("content-length", "")]),
+            with(&[("content-length", "5"), ("content-length", "6")]),
+            with(&[("content-length", "99999999999999999999999")]),
+            vec![(":method", "G T"), (":scheme", "http"), (":path", "/")],
+            vec![(":method", ""), (":scheme", "http"), (":path", "/")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "*")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "x/y")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/a b")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/a#b")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/%4")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/%zz")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "http://x/")],
+            vec![(":method", "CONNECT"), (":authority", "x:1"), (":path", "/")],
+            vec![(":method", "CONNECT"), (":scheme", "http")],
+        ];
+        for fields in &cases {
+            assert_eq!(verdict_of(fields, false).0, Verdict::Malformed, "{fields:?}");
+        }
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(verdict_of(&[(":method", "PATCH"), (":scheme", "http"), (":path", "/")], false).0, Verdict::Status(501));
+        assert_eq!(verdict_of(&[(":method", "VERYLONGMETHODNAMEXYZ"), (":scheme", "http"), (":path", "/")], false).0, Verdict::Status(501));
+        assert_eq!(verdict_of(&[(":method", "CONNECT"), (":authority", "x:1")], false).0, Verdict::Status(501));
+        // A path past the buffer: 414, raw or Huffman-coded.
+        let long = format!("/{}", "a".repeat(PATH_CAP));
+        for huff in [false, true] {
+            let mut path = PathBuf::new();
+            let mut head = Head::new(&mut path, 1 << 20, false);
+            let mut b = vec![0x82, 0x86, 0x04];
+            let v = if huff { huffman::encode(long.as_bytes()) } else { long.clone().into_bytes() };
+            let mut buf = [0u8; 8];
+            let mut c = crate::h2::cursor::Cursor::new(&mut buf);
+            c.int(if huff { 0x80 } else { 0 }, 7, v.len());
+            b.extend_from_slice(c.written());
+            b.extend_from_slice(&v);
+            Decoder::new().decode(&b, &mut head).unwrap();
+            assert_eq!(head.verdict(), Verdict::Status(414));
+        }
+        // The list limit: 431 (and it wins over malformed).
+        let mut path = PathBuf::new();
+        let mut head = Head::new(&mut path, 100, false);
+        Decoder::new().decode(&block(&with(&[("x-filler", &"f".repeat(60)), ("connection", "x")]), true), &mut head).unwrap();
+        assert_eq!(head.verdict(), Verdict::Status(431));
+    }
+
+    #[test]
+    fn trailers() {
+        assert_eq!(verdict_of(&[("x-checksum", "abc")], true).0, Verdict::Trailers);
+        assert_eq!(verdict_of(&[(":path", "/")], true).0, Verdict::Malformed);
+        assert_eq!(verdict_of(&[("connection", "x")], true).0, Verdict::Malformed);
+    }
+
+    #[test]
+    fn list_size_counts_names_values_and_overhead() {
+        let mut path = PathBuf::new();
+        let mut head = Head::new(&mut path, 8192, false);
+        Decoder::new().decode(&block(&BASE, true), &mut head).unwrap();
+        let want: usize = BASE.iter().map(|(n, v)| n.len() + v.len() + 32).sum();
+        assert_eq!(head.size, want);
+        // The limit is inclusive.
+        let mut head = Head::new(&mut path, want as u32, false);
+        Decoder::new().decode(&block(&BASE, false), &mut head).unwrap();
+        assert!(matches!(head.verdict(), Verdict::Route { .. }));
+        let mut head = Head::new(&mut path, want as u32 - 1, false);
+        Decoder::new().decode(&block(&BASE, false), &mut head).unwrap();
+        assert_eq!(head.verdict(), Verdict::Status(431));
+    }
+
+    /// The remembered decoding of a Huffman-coded path is used only for the same coded bytes,
+    /// and a bad path is never taken for checked.
+    #[test]
+    fn the_remembered_path() {
+        let mut path = PathBuf::new();
+        let mut d = Decoder::new();
+        let mut run = |p: &str, huff: bool| {
+            let fields = [(":method", "GET"), (":scheme", "http"), (":path", p)];
+            let mut head = Head::new(&mut path, 8192, false);
+            d.decode(&block(&fields, huff), &mut head).unwrap();
+            let v = head.verdict();
+            match v {
+                Verdict::Route { path_len, .. } => Some(String::from_utf8(path.get(0..path_len).to_vec()).unwrap()),
+                _ => None,
+            }
+        };
+        for _ in 0..2 {
+            assert_eq!(run("/a?x=1", true).as_deref(), Some("/a?x=1"));
+            assert_eq!(run("/a?x=1", true).as_deref(), Some("/a?x=1"));
+            assert_eq!(run("/b", true).as_deref(), Some("/b"));
+            assert_eq!(run("/a b", true), None);
+            assert_eq!(run("/a b", true), None);
+            assert_eq!(run("/c", false).as_deref(), Some("/c"));
+            assert_eq!(run("/a b", true), None);
+            assert_eq!(run("*", true), None);
+        }
+    }
+
+    #[test]
+    fn bad_huffman_in_an_ignored_value_is_still_an_error() {
+        let mut path = PathBuf::new();
+        let mut head = Head::new(&mut path, 8192, false);
+        // x: <Huffman with 8 bits of padding>
+        let b = [0x00, 0x01, b'x', 0x81, 0xff];
+        assert_eq!(Decoder::new().decode(&b, &mut head), Err(Error::Huffman));
+    }
+}

@@ -1,0 +1,118 @@
+//! An answer as HTTP/2 frames: HEADERS (RFC 9113 §6.2) with `:status`, `server`, `date`,
+//! `content-type`, `content-length` and, for [`Extra::Allow`], `allow`, then the body in DATA
+//! (§6.1) as far as the windows allow.
+//!
+//! Contract: [`head`] writes one HEADERS frame with END_HEADERS (and END_STREAM when no body
+//! follows); its block is at most [`MAX_BLOCK`] bytes, far below the smallest frame size a peer
+//! may set, so it never needs CONTINUATION. HTTP/2 has no Upgrade header, so the WebSocket
+//! extras are left out. [`MAX_ANSWER`] bounds both frames together.
+
+use super::cursor::Cursor;
+use super::frame::{self, HEAD_LEN};
+use super::hpack::encoder::Encoder;
+use super::stream::BODY_CAP;
+use crate::router::{Answer, Extra};
+
+/// The longest `allow` value written (the router's are 24 bytes).
+const ALLOW_CAP: usize = 64;
+/// The largest header block: two size updates (6), status (5), server (6), date (31),
+/// content-type (12), content-length (2 + 1 + 20), allow (2 + 1 + [`ALLOW_CAP`]).
+pub const MAX_BLOCK: usize = 6 + 5 + 6 + 31 + 12 + 23 + 3 + ALLOW_CAP;
+/// The HEADERS frame of one answer.
+pub const MAX_HEADERS: usize = HEAD_LEN + MAX_BLOCK;
+/// HEADERS and DATA of one answer.
+pub const MAX_ANSWER: usize = MAX_HEADERS + HEAD_LEN + BODY_CAP;
+
+/// Static table index of `allow`, written as a plain literal.
+const ALLOW: usize = 22;
+
+/// Writes the HEADERS frame of `answer` on `stream`, announcing `content_length` body bytes.
+#[inline(never)]
+pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer, content_length: usize, end_stream: bool, date: &[u8; 29]) {
+    let at = c.len();
+    c.put(&[0; HEAD_LEN]);
+    let start = c.len();
+    enc.start(c);
+    enc.status(c, answer.status);
+    enc.common(c, date);
+    // content-length, a literal without indexing (name index 28: 0x0f 0x0d), then its digits.
+    let mut field = [0x0f, 0x0d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let n = match field.get_mut(3..) {
+        Some(digits) => super::stream::digits(digits, content_length as u64),
+        None => 0,
+    };
+    field[2] = n as u8;
+    c.put(field.get(..3 + n).unwrap_or(&[]));
+    if let Extra::Allow(methods) = answer.extra
+        && methods.len() <= ALLOW_CAP {
+            enc.literal(c, ALLOW, methods);
+        }
+    let flags = frame::END_HEADERS | if end_stream { frame::END_STREAM } else { 0 };
+    c.patch(at, &frame::head(c.len() - start, frame::HEADERS, flags, stream));
+}
+
+/// Writes one DATA frame.
+#[inline(never)]
+pub fn data(c: &mut Cursor<'_>, stream: u32, bytes: &[u8], end_stream: bool) {
+    c.put(&frame::head(bytes.len(), frame::DATA, if end_stream { frame::END_STREAM } else { 0 }, stream));
+    c.put(bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::h2::frame::Head;
+    use crate::router::{Body, ALLOW_ALL};
+
+    const DATE: &[u8; 29] = b"Sun, 06 Nov 1994 08:49:37 GMT";
+
+    #[test]
+    fn answers_decode_with_an_independent_decoder() {
+        let mut enc = Encoder::new();
+        let mut theirs = hpack::Decoder::new();
+        let answers = [
+            (Answer { status: 200, body: Body::Number(55), extra: Extra::None }, 2),
+            (Answer { status: 405, body: Body::Reason, extra: Extra::Allow(ALLOW_ALL) }, 19),
+            (Answer { status: 426, body: Body::Reason, extra: Extra::UpgradeWebSocket }, 17),
+        ];
+        for (answer, len) in answers {
+            let mut buf = [0u8; MAX_ANSWER];
+            let mut c = Cursor::new(&mut buf);
+            head(&mut c, &mut enc, 3, &answer, len, false, DATE);
+            data(&mut c, 3, b"55", true);
+            assert!(!c.overflowed());
+            let bytes = c.written().to_vec();
+            let h = Head::parse(&bytes).unwrap();
+            assert_eq!((h.kind, h.flags, h.stream), (frame::HEADERS, frame::END_HEADERS, 3));
+            let fields = theirs.decode(&bytes[HEAD_LEN..HEAD_LEN + h.len]).unwrap();
+            let mut want = vec![
+                (b":status".to_vec(), answer.status.to_string().into_bytes()),
+                (b"server".to_vec(), b"mote".to_vec()),
+                (b"date".to_vec(), DATE.to_vec()),
+                (b"content-type".to_vec(), b"text/plain".to_vec()),
+                (b"content-length".to_vec(), len.to_string().into_bytes()),
+            ];
+            if let Extra::Allow(a) = answer.extra {
+                want.push((b"allow".to_vec(), a.to_vec()));
+            }
+            assert_eq!(fields, want);
+            let d = Head::parse(&bytes[HEAD_LEN + h.len..]).unwrap();
+            assert_eq!((d.kind, d.flags, d.len), (frame::DATA, frame::END_STREAM, 2));
+        }
+    }
+
+    #[test]
+    fn the_largest_answer_fits() {
+        let mut enc = Encoder::new();
+        enc.set_peer_max(100);
+        enc.set_peer_max(4000);
+        let answer = Answer { status: 431, body: Body::Reason, extra: Extra::Allow(&[b'x'; ALLOW_CAP]) };
+        let mut buf = [0u8; MAX_ANSWER];
+        let mut c = Cursor::new(&mut buf);
+        head(&mut c, &mut enc, u32::MAX >> 1, &answer, usize::MAX, false, DATE);
+        data(&mut c, 1, &[b'r'; BODY_CAP], true);
+        assert!(!c.overflowed());
+        // One answer, a reset, two window updates and a GOAWAY fit the spill of one step.
+        const _: () = assert!(MAX_ANSWER + 13 + 2 * 13 + 17 + 16 <= super::super::out::SPILL);
+    }
+}
