@@ -15,7 +15,6 @@ use crate::h2;
 use crate::http1;
 use crate::sys;
 use crate::ws;
-use core::mem::MaybeUninit;
 use core::mem::size_of;
 
 /// The protocol a connection speaks, with its state between reads. `repr(u8)` with HTTP/1.1's
@@ -223,13 +222,12 @@ impl Arena {
     }
 }
 
-/// HTTP/2 connection states, one per slot index, from one mapping: 16 KiB each, reserved for
-/// every slot and committed only for slots that ever speak HTTP/2. A state is made once, the
-/// first time its slot does, and reset for each connection after that.
+/// HTTP/2 connection states, one per slot index, from one zero-filled mapping: 16 KiB each,
+/// reserved for every slot and committed only as slots that speak HTTP/2 touch them. All-zero
+/// bytes are a valid `h2::Conn` (its module promises it), which `reset` makes fresh for each
+/// connection: no state is ever written whole.
 pub struct H2Pool {
-    conns: &'static mut [MaybeUninit<h2::Conn>],
-    /// Whether `conns[i]` has been made.
-    made: &'static mut [bool],
+    conns: &'static mut [h2::Conn],
 }
 
 impl H2Pool {
@@ -237,33 +235,15 @@ impl H2Pool {
         let bytes = capacity.checked_mul(size_of::<h2::Conn>()).ok_or(sys::Errno::ENOMEM)?;
         let raw = map_zeroed(bytes)?;
         // SAFETY: page-aligned memory satisfies h2::Conn's alignment; the mapping holds
-        // `capacity` of them exactly; MaybeUninit may hold any bytes; `raw` is not used again.
-        let conns = unsafe { core::slice::from_raw_parts_mut(raw.as_mut_ptr().cast::<MaybeUninit<h2::Conn>>(), capacity) };
-        let raw = map_zeroed(capacity)?;
-        // SAFETY: one byte per bool, zero (false) is a valid bool, alignment 1; `raw` is not used
+        // `capacity` of them exactly; all-zero bytes are a valid h2::Conn; `raw` is not used
         // again.
-        let made = unsafe { core::slice::from_raw_parts_mut(raw.as_mut_ptr().cast::<bool>(), capacity) };
-        Ok(H2Pool { conns, made })
+        let conns = unsafe { core::slice::from_raw_parts_mut(raw.as_mut_ptr().cast::<h2::Conn>(), capacity) };
+        Ok(H2Pool { conns })
     }
 
-    /// The state at `index`, fresh for a new connection.
-    pub fn fresh(&mut self, index: usize, limits: &h2::Limits) -> Option<&mut h2::Conn> {
-        let (slot, made) = (self.conns.get_mut(index)?, self.made.get_mut(index)?);
-        if !*made {
-            slot.write(h2::Conn::new());
-            *made = true;
-        }
-        // SAFETY: `made` is set only once the state at `index` has been written just above.
-        let conn = unsafe { slot.assume_init_mut() };
-        conn.reset(limits);
-        Some(conn)
-    }
-
-    /// The state at `index` (of a slot that speaks HTTP/2).
+    /// The state at `index` (`reset` it for a new connection).
     pub fn get(&mut self, index: usize) -> Option<&mut h2::Conn> {
-        let slot = self.conns.get_mut(index)?;
-        // SAFETY: a state is read only once made (see `fresh`).
-        self.made.get(index).copied().unwrap_or(false).then(|| unsafe { slot.assume_init_mut() })
+        self.conns.get_mut(index)
     }
 }
 
@@ -272,6 +252,25 @@ mod tests {
     use super::*;
 
     use crate::test_rng::xorshift;
+
+    /// The pool's zeroed states are connections once reset: a GET is answered.
+    #[test]
+    fn a_zeroed_h2_state_serves_once_reset() {
+        let mut pool = H2Pool::new(2).unwrap();
+        let limits = h2::Limits::DEFAULT;
+        let conn = pool.get(1).unwrap();
+        conn.reset(&limits);
+        let mut input = h2::conn::PREFACE.to_vec();
+        input.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+        input.extend_from_slice(&[0, 0, 3, 1, 5, 0, 0, 0, 1, 0x82, 0x86, 0x84]);
+        let mut out = [0u8; 256];
+        let cx = h2::Cx { date: b"Sun, 06 Nov 1994 08:49:37 GMT", now: 0, stopping: false, limits: &limits };
+        let fed = conn.feed(&input, &mut out, &cx);
+        assert_eq!(fed.consumed, input.len());
+        // SETTINGS, its ACK, HEADERS and DATA `ok` ending stream 1.
+        assert!(out[..fed.written].ends_with(&[0, 0, 2, 0, 1, 0, 0, 0, 1, b'o', b'k']), "{:?}", &out[..fed.written]);
+        assert!(pool.get(2).is_none());
+    }
 
     #[test]
     fn a_slot_record_stays_small() {

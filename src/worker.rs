@@ -339,7 +339,8 @@ impl Worker {
         let Some(index) = self.arena.resolve(token) else { return };
         if let Some(slot) = self.arena.slot(index) {
             slot.counted = counted;
-            if h2 && self.h2.fresh(index, &self.cfg.h2).is_some() {
+            if h2 && let Some(conn) = self.h2.get(index) {
+                conn.reset(&self.cfg.h2);
                 slot.proto = Proto::H2;
             }
         }
@@ -417,22 +418,14 @@ impl Worker {
     }
 
     /// Ends an HTTP/2 connection politely (GOAWAY, its open streams answered, then the close),
-    /// at the stop or when it has been idle too long.
+    /// at the stop or when it has been idle too long: the GOAWAY goes out from a turn that
+    /// feeds the connection what it kept, without reading.
     fn h2_goaway(&mut self, index: usize) {
-        let now = self.now;
-        let cfg = &self.cfg;
-        let Some((slot, _, wbuf)) = self.arena.parts(index) else { return };
         let Some(conn) = self.h2.get(index) else { return };
-        let cx = h2::Cx { date: &self.date, now, stopping: true, limits: &cfg.h2 };
-        let n = conn.goaway(self.output, &cx);
-        if conn.is_done() {
-            slot.life = Life::Closing;
-        }
-        slot.deadline = now.wrapping_add(cfg.linger_timeout);
-        let out = self.output.get(..n).unwrap_or_default();
-        if send_or_keep(slot, wbuf, out, now, cfg).is_err() {
-            return self.close(index);
-        }
+        conn.stop();
+        let Some(slot) = self.arena.slot(index) else { return };
+        slot.io |= STOPPED;
+        slot.deadline = self.now.wrapping_add(self.cfg.linger_timeout);
         self.drive(index);
     }
 
@@ -461,7 +454,7 @@ impl Worker {
             // An HTTP/2 connection idle too long gets a GOAWAY; one whose peer keeps its window
             // shut on answers we owe, or that did not finish after its GOAWAY, is closed.
             (Life::Open, Proto::H2) => match self.h2.get(index) {
-                Some(c) if !c.is_blocked() && !c.is_done() && self.stopping_since.is_none() => self.h2_goaway(index),
+                Some(c) if !c.is_blocked() && !c.is_stopped() => self.h2_goaway(index),
                 _ => self.close(index),
             },
             // The linger, or the wait for the peer's close, is over.
@@ -557,26 +550,6 @@ impl Worker {
                 Err(Errno::EAGAIN) => return Next::Wait,
                 Err(Errno::EINTR) => return Next::Again,
                 Err(_) => return Next::Close,
-            }
-        }
-
-        // HTTP/2 may owe output that had no room before (DATA its peer's window let go).
-        if slot.proto == Proto::H2
-            && slot.life == Life::Open
-            && let Some(conn) = self.h2.get(index)
-            && conn.wants_flush()
-        {
-            let cx = h2::Cx { date: &self.date, now, stopping: self.stopping_since.is_some(), limits: &cfg.h2 };
-            let n = conn.flush(self.output, &cx);
-            if conn.is_done() {
-                slot.life = Life::Closing;
-            }
-            let out = self.output.get(..n).unwrap_or_default();
-            if send_or_keep(slot, wbuf, out, now, cfg).is_err() {
-                return Next::Close;
-            }
-            if slot.wpos < slot.wlen {
-                return Next::Wait;
             }
         }
 
@@ -709,11 +682,13 @@ impl Worker {
             Proto::Ws(c) if c.is_open() => slot.deadline = now.wrapping_add(cfg.idle_timeout),
             // Our close has just gone: the peer has the linger time to answer it.
             Proto::Ws(_) if closing => slot.deadline = now.wrapping_add(cfg.linger_timeout),
-            // Answers held back by the peer's window: the send timeout runs.
-            Proto::H2 if self.h2.get(index).is_some_and(|c| c.is_blocked()) => {
-                slot.deadline = now.wrapping_add(cfg.send_timeout)
-            }
-            Proto::H2 if self.stopping_since.is_none() => slot.deadline = now.wrapping_add(cfg.idle_timeout),
+            // Answers held back by the peer's window: the send timeout runs; after our GOAWAY,
+            // the linger does.
+            Proto::H2 => match self.h2.get(index) {
+                Some(c) if c.is_blocked() => slot.deadline = now.wrapping_add(cfg.send_timeout),
+                Some(c) if !c.is_stopped() => slot.deadline = now.wrapping_add(cfg.idle_timeout),
+                _ => {}
+            },
             _ => {}
         }
 

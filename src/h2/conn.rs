@@ -11,8 +11,12 @@
 //! written and nothing half-done. A connection error writes GOAWAY with the last stream id, the
 //! error code and the rule's section, and from then on input is discarded and the call reports
 //! [`Next::Done`] once the GOAWAY is out. Time (for the caps) comes only from [`Cx::now`].
+//!
+//! All-zero bytes are a valid `Conn` (every field is a number, a flag, an array of them or an
+//! enum whose first variant is all zeros), which [`Conn::reset`] makes a fresh connection: the
+//! worker's pool of states is zero-mapped memory, used without writing a whole state first.
 
-use super::exchange::{Known, Memo};
+use super::exchange::Known;
 use super::fault::Fault;
 use super::frame::{self, Head, HEAD_LEN, MAX_PAYLOAD, MAX_WINDOW};
 use super::hpack::decoder::Decoder;
@@ -40,6 +44,12 @@ pub(super) enum Stage {
     Closed,
 }
 
+/// The per-second caps, as indexes of [`State::counts`].
+pub(super) const RESETS: usize = 0;
+const PINGS: usize = 1;
+const SETTINGS: usize = 2;
+pub(super) const EMPTIES: usize = 3;
+
 /// One HTTP/2 connection's state (about 14 KiB; see the module docs of [`super`]).
 pub struct Conn {
     spill: Spill,
@@ -51,34 +61,30 @@ pub(super) struct State {
     settings_sent: bool,
     /// [`Conn::goaway`] was called.
     stop: bool,
+    pub(super) peer_gone: bool,
     /// The peer's SETTINGS_INITIAL_WINDOW_SIZE: new streams' send windows.
-    pub(super) peer_window: i64,
+    pub(super) peer_window: i32,
     /// The connection's send window (the peer's) and receive window (ours, with what was
     /// consumed since we last opened it).
-    pub(super) send_window: i64,
-    pub(super) recv_window: i64,
+    pub(super) send_window: i32,
+    pub(super) recv_window: i32,
     pub(super) recv_unacked: u32,
     /// The highest client stream id seen, and for it and the 63 odd ids below it, which were
     /// opened and which we reset (or ignored after GOAWAY).
     pub(super) last_id: u32,
     opened: u64,
     reset: u64,
-    pub(super) peer_gone: bool,
     /// Progress over a header block's CONTINUATION frames while they arrive: the offset of the
     /// next frame header to look at and the fragment bytes before it.
     chain_at: usize,
     chain_frag: usize,
-    /// Per-second counters of what the caps limit.
+    /// The second the counts are of, and the counts of what the caps limit.
     second: u32,
-    resets: u32,
-    pings: u32,
-    settings: u32,
-    pub(super) empties: u32,
+    counts: [u32; 4],
     pub(super) decoder: Decoder,
     pub(super) encoder: Encoder,
     pub(super) streams: Streams,
     pub(super) path: PathBuf,
-    pub(super) memo: Memo,
 }
 
 impl Conn {
@@ -89,6 +95,7 @@ impl Conn {
                 stage: Stage::Preface(0),
                 settings_sent: false,
                 stop: false,
+                peer_gone: false,
                 peer_window: frame::DEFAULT_WINDOW,
                 send_window: frame::DEFAULT_WINDOW,
                 recv_window: frame::DEFAULT_WINDOW,
@@ -96,52 +103,32 @@ impl Conn {
                 last_id: 0,
                 opened: 0,
                 reset: 0,
-                peer_gone: false,
                 chain_at: 0,
                 chain_frag: 0,
                 second: 0,
-                resets: 0,
-                pings: 0,
-                settings: 0,
-                empties: 0,
+                counts: [0; 4],
                 decoder: Decoder::new(),
                 encoder: Encoder::new(),
                 streams: Streams::new(),
                 path: PathBuf::new(),
-                memo: Memo::new(),
             },
         }
     }
 
-    /// Makes this a fresh connection, touching only the few bytes of state that matter (no
-    /// buffer is cleared).
+    /// Makes this (or all-zero bytes) a fresh connection, touching only the few bytes of state
+    /// that matter (no buffer is cleared).
     #[inline(never)]
     pub fn reset(&mut self, _limits: &Limits) {
         self.spill.reset();
         let s = &mut self.s;
         s.stage = Stage::Preface(0);
-        s.settings_sent = false;
-        s.stop = false;
-        s.peer_window = frame::DEFAULT_WINDOW;
-        s.send_window = frame::DEFAULT_WINDOW;
-        s.recv_window = frame::DEFAULT_WINDOW;
-        s.recv_unacked = 0;
-        s.last_id = 0;
-        s.opened = 0;
-        s.reset = 0;
-        s.peer_gone = false;
-        s.chain_at = 0;
-        s.chain_frag = 0;
-        s.second = 0;
-        s.resets = 0;
-        s.pings = 0;
-        s.settings = 0;
-        s.empties = 0;
+        (s.settings_sent, s.stop, s.peer_gone) = (false, false, false);
+        (s.peer_window, s.send_window, s.recv_window, s.recv_unacked) = (frame::DEFAULT_WINDOW, frame::DEFAULT_WINDOW, frame::DEFAULT_WINDOW, 0);
+        (s.last_id, s.opened, s.reset, s.chain_at, s.chain_frag) = (0, 0, 0, 0, 0);
+        (s.second, s.counts) = (0, [0; 4]);
         s.decoder.reset();
         s.encoder.reset();
         s.streams.reset();
-        s.path.reset();
-        s.memo.clear();
     }
 
     /// Feeds received bytes; see [`super`] for the contract.
@@ -156,31 +143,35 @@ impl Conn {
             consumed = s.process(input, &mut w, cx);
             s.send_owed(&mut w);
         }
-        s.finish(&mut w);
-        if s.stage == Stage::Closed {
+        if w.spill_lost() || s.stage == Stage::Closed {
+            s.stage = Stage::Closed;
             consumed = input.len();
         }
-        Fed { consumed, written: w.written(), next: s.next(&w), stopped: w.spilled() }
+        let stopped = w.spilled();
+        Fed { consumed, written: w.written(), next: if !stopped && s.finished() { Next::Done } else { Next::Open }, stopped }
     }
 
     /// Writes what is owed without new input (spilled bytes, DATA the peer's window now
-    /// allows); returns the bytes written.
+    /// allows, a GOAWAY asked for); returns the bytes written.
     pub fn flush(&mut self, out: &mut [u8], cx: &Cx<'_>) -> usize {
-        let Conn { spill, s } = self;
-        let mut w = Out::new(out, spill);
-        w.drain_spill();
-        if !w.spilled() {
-            s.begin(&mut w, cx);
-            s.send_owed(&mut w);
-        }
-        s.finish(&mut w);
-        w.written()
+        self.feed(&[], out, cx).written
     }
 
-    /// Begins the stop: GOAWAY(NO_ERROR) with the last stream id; open streams finish, then
+    /// Begins the stop: GOAWAY(NO_ERROR) with the last stream id at the next call (a
+    /// [`Conn::flush`]: [`Conn::wants_flush`] says so); open streams finish, then
     /// [`Conn::is_done`] (and `feed`'s `next`) say the connection may close.
-    pub fn goaway(&mut self, out: &mut [u8], cx: &Cx<'_>) -> usize {
+    pub fn stop(&mut self) {
         self.s.stop = true;
+    }
+
+    /// The stop has begun (ours, or a connection error): no GOAWAY is owed any more.
+    pub fn is_stopped(&self) -> bool {
+        self.s.stop || !self.s.stage.before_goaway()
+    }
+
+    /// [`Conn::stop`], then [`Conn::flush`].
+    pub fn goaway(&mut self, out: &mut [u8], cx: &Cx<'_>) -> usize {
+        self.stop();
         self.flush(out, cx)
     }
 
@@ -191,8 +182,7 @@ impl Conn {
 
     /// Answers wait for the peer's flow-control window: the send timeout applies.
     pub fn is_blocked(&self) -> bool {
-        let s = &self.s;
-        s.streams.any_sending() && !s.can_send()
+        self.s.streams.any_sending() && !self.s.can_send()
     }
 
     /// The connection is finished: close it once the bytes already returned are sent.
@@ -200,14 +190,20 @@ impl Conn {
         self.spill.is_empty() && self.s.finished()
     }
 
+    /// Output is owed that a call to [`Conn::flush`] would write now.
+    pub fn wants_flush(&self) -> bool {
+        let s = &self.s;
+        !self.spill.is_empty() || (s.streams.any_sending() && s.can_send()) || (s.stop && s.stage.before_goaway())
+    }
+
     #[cfg(test)]
     pub(super) fn set_send_window_for_test(&mut self, window: i64) {
-        self.s.send_window = window;
+        self.s.send_window = window as i32;
     }
 
     #[cfg(test)]
     pub(super) fn set_recv_window_for_test(&mut self, window: i64) {
-        self.s.recv_window = window;
+        self.s.recv_window = window as i32;
     }
 
     #[cfg(test)]
@@ -216,10 +212,12 @@ impl Conn {
             b.window = window;
         }
     }
+}
 
-    /// Output is owed that a call to [`Conn::flush`] would write now.
-    pub fn wants_flush(&self) -> bool {
-        !self.spill.is_empty() || (self.s.streams.any_sending() && self.s.can_send())
+impl Stage {
+    /// Before any GOAWAY of ours.
+    fn before_goaway(self) -> bool {
+        matches!(self, Stage::Preface(_) | Stage::FirstSettings | Stage::Open)
     }
 }
 
@@ -231,23 +229,15 @@ impl Default for Conn {
 
 impl State {
     /// What starts every call: our SETTINGS first of all (§3.4), then GOAWAY once stopping.
-    #[inline(never)]
     fn begin(&mut self, w: &mut Out<'_>, cx: &Cx<'_>) {
         if !self.settings_sent {
             self.settings_sent = true;
             w.put(&frame::our_settings(MAX_STREAMS as u32, cx.limits.max_header_list));
         }
-        if (self.stop || cx.stopping) && matches!(self.stage, Stage::Preface(_) | Stage::FirstSettings | Stage::Open) {
+        if (self.stop || cx.stopping) && self.stage.before_goaway() {
             self.goaway(w, frame::NO_ERROR, b"");
             // Before the client's preface is through, there is nothing to finish.
             self.stage = if self.stage == Stage::Open { Stage::Closing } else { Stage::Closed };
-        }
-    }
-
-    #[inline(never)]
-    fn finish(&mut self, w: &mut Out<'_>) {
-        if w.spill_lost() && self.stage != Stage::Closed {
-            self.stage = Stage::Closed;
         }
     }
 
@@ -259,20 +249,11 @@ impl State {
         }
     }
 
-    fn next(&self, w: &Out<'_>) -> Next {
-        if !w.spilled() && self.finished() { Next::Done } else { Next::Open }
-    }
-
     /// Whether the connection window and some waiting stream's window are open.
     pub(super) fn can_send(&self) -> bool {
-        self.send_window > 0 && self.streams_sendable()
+        self.send_window > 0 && self.streams.all().iter().any(|s| s.window > 0 && matches!(s.phase, Phase::Sending { .. }))
     }
 
-    fn streams_sendable(&self) -> bool {
-        (0..self.streams.len()).any(|i| matches!(self.streams.get(i), Some(s) if s.window > 0 && matches!(s.phase, Phase::Sending { .. })))
-    }
-
-    #[inline(never)]
     fn goaway(&mut self, w: &mut Out<'_>, code: u32, debug: &[u8]) {
         w.put(&frame::goaway_head(self.last_id, code, debug.len()));
         w.put(debug);
@@ -287,15 +268,22 @@ impl State {
         self.streams.reset();
     }
 
-    /// Resets the per-second counters when the second changes.
+    /// Counts one more of what cap `k` limits (the count starts afresh each second); true past
+    /// the cap.
     #[inline(never)]
-    pub(super) fn tick(&mut self, now: u32) {
-        if now != self.second {
-            self.second = now;
-            self.resets = 0;
-            self.pings = 0;
-            self.settings = 0;
-            self.empties = 0;
+    pub(super) fn over(&mut self, k: usize, cx: &Cx<'_>) -> bool {
+        if cx.now != self.second {
+            self.second = cx.now;
+            self.counts = [0; 4];
+        }
+        let l = cx.limits;
+        let cap = [l.resets_per_sec, l.pings_per_sec, l.settings_per_sec, l.empty_frames_per_sec];
+        match (self.counts.get_mut(k), cap.get(k)) {
+            (Some(n), Some(&cap)) => {
+                *n += 1;
+                *n > cap
+            }
+            _ => true,
         }
     }
 
@@ -317,7 +305,6 @@ impl State {
     }
 
     /// A new client stream `id` (odd, above `last_id`): every lower idle one is now closed.
-    #[inline(never)]
     pub(super) fn open_id(&mut self, id: u32) {
         let shift = (id - self.last_id) / 2;
         let (opened, reset) = if shift >= 64 { (0, 0) } else { (self.opened << shift, self.reset << shift) };
@@ -346,49 +333,38 @@ impl State {
             if rest.is_empty() {
                 break;
             }
-            match self.stage {
+            let step = match self.stage {
                 Stage::Closed => return input.len(),
                 Stage::Preface(got) => {
                     let want = PREFACE.get(usize::from(got)..).unwrap_or(&[]);
                     let n = want.len().min(rest.len());
-                    if rest.get(..n) != want.get(..n) {
-                        self.fail(Fault::Preface, w);
-                        return input.len();
-                    }
-                    pos += n;
                     let got = usize::from(got) + n;
                     self.stage = if got == PREFACE.len() { Stage::FirstSettings } else { Stage::Preface(got as u8) };
-                    continue;
+                    if rest.get(..n) == want.get(..n) { Ok(n) } else { Err(Fault::Preface) }
                 }
-                Stage::FirstSettings => {
-                    // §3.4: the preface goes on with SETTINGS (not an acknowledgement): judged as
-                    // soon as the type and flags bytes are in.
-                    let not_settings = rest.get(3).is_some_and(|&t| t != frame::SETTINGS)
-                        || rest.get(4).is_some_and(|&f| f & frame::ACK != 0);
-                    if not_settings {
-                        self.fail(Fault::FirstNotSettings, w);
-                        return input.len();
+                // §3.4: the preface goes on with SETTINGS (not an acknowledgement): judged as
+                // soon as the type and flags bytes are in.
+                Stage::FirstSettings if rest.get(3).is_some_and(|&t| t != frame::SETTINGS) || rest.get(4).is_some_and(|&f| f & frame::ACK != 0) => {
+                    Err(Fault::FirstNotSettings)
+                }
+                _ => {
+                    let Some(head) = Head::parse(rest) else { break };
+                    if head.len > MAX_PAYLOAD {
+                        Err(Fault::FrameTooLarge)
+                    } else if head.kind == frame::HEADERS && !head.has(frame::END_HEADERS) {
+                        match self.chain(rest, head, w, cx) {
+                            Ok(None) => break,
+                            Ok(Some(n)) => Ok(n),
+                            Err(fault) => Err(fault),
+                        }
+                    } else {
+                        let Some(payload) = rest.get(HEAD_LEN..HEAD_LEN + head.len) else { break };
+                        if self.stage == Stage::FirstSettings {
+                            self.stage = Stage::Open;
+                        }
+                        self.frame(head, payload, w, cx).map(|()| HEAD_LEN + head.len)
                     }
                 }
-                Stage::Open | Stage::Closing => {}
-            }
-            let Some(head) = Head::parse(rest) else { break };
-            if head.len > MAX_PAYLOAD {
-                self.fail(Fault::FrameTooLarge, w);
-                return input.len();
-            }
-            let step = if head.kind == frame::HEADERS && !head.has(frame::END_HEADERS) {
-                match self.chain_end(rest, head, cx) {
-                    Ok(Some(end)) => self.chain(rest.get(..end).unwrap_or(&[]), head, w, cx).map(|()| end),
-                    Ok(None) => break,
-                    Err(fault) => Err(fault),
-                }
-            } else {
-                let Some(payload) = rest.get(HEAD_LEN..HEAD_LEN + head.len) else { break };
-                if self.stage == Stage::FirstSettings {
-                    self.stage = Stage::Open;
-                }
-                self.frame(head, payload, w, cx).map(|()| HEAD_LEN + head.len)
             };
             match step {
                 Ok(n) => pos += n,
@@ -401,78 +377,99 @@ impl State {
         pos
     }
 
-    /// Where the CONTINUATION frames of the header block that starts `rest` end, once they are
-    /// all in (`None` before). Remembers how far it got, so that frames arriving one by one are
-    /// looked at once each.
+    /// A header block spread over HEADERS and CONTINUATION frames at the start of `rest`: once
+    /// its frames are all in, the fragments are joined and handled as one block, and the bytes
+    /// its frames take are returned (`None` before). Remembers how far it looked, so that
+    /// frames arriving one by one are looked at once each.
+    #[cold]
     #[inline(never)]
-    fn chain_end(&mut self, rest: &[u8], head: Head, cx: &Cx<'_>) -> Result<Option<usize>, Fault> {
+    fn chain(&mut self, rest: &[u8], head: Head, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<Option<usize>, Fault> {
         let first_end = HEAD_LEN + head.len;
         let (mut at, mut frag) = (first_end, head.len);
         if self.chain_at > first_end && self.chain_at <= rest.len() {
             (at, frag) = (self.chain_at, self.chain_frag);
         }
-        let limit = cx.limits.max_header_list as usize;
         loop {
-            let Some(h) = rest.get(at..).and_then(Head::parse) else {
-                (self.chain_at, self.chain_frag) = (at, frag);
-                return Ok(None);
-            };
+            (self.chain_at, self.chain_frag) = (at, frag);
+            let Some(h) = rest.get(at..).and_then(Head::parse) else { return Ok(None) };
             // §6.10: nothing but CONTINUATION on the same stream until END_HEADERS.
             if h.kind != frame::CONTINUATION || h.stream != head.stream {
                 return Err(Fault::Interrupted);
             }
             let end = at + HEAD_LEN + h.len;
-            frag += h.len;
-            if end > CHAIN_MAX || frag > limit {
+            if end > CHAIN_MAX || frag + h.len > cx.limits.max_header_list as usize {
                 return Err(Fault::HeaderFlood);
             }
             if end > rest.len() {
-                (self.chain_at, self.chain_frag) = (at, frag - h.len);
                 return Ok(None);
             }
-            at = end;
+            (at, frag) = (end, frag + h.len);
             if h.has(frame::END_HEADERS) {
-                (self.chain_at, self.chain_frag) = (0, 0);
-                return Ok(Some(at));
+                break;
             }
         }
-    }
-
-    /// A header block spread over HEADERS and CONTINUATION frames (`frames`, all of them):
-    /// the fragments are joined, then handled as one block.
-    #[cold]
-    #[inline(never)]
-    fn chain(&mut self, frames: &[u8], head: Head, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+        (self.chain_at, self.chain_frag) = (0, 0);
+        // All in: the fragments joined.
         let mut block = [0u8; CHAIN_MAX];
-        let first = frames.get(HEAD_LEN..HEAD_LEN + head.len).unwrap_or(&[]);
+        let first = rest.get(HEAD_LEN..first_end).unwrap_or(&[]);
         let (fragment, dep) = super::exchange::headers_fragment(head, first)?;
-        let mut n = fragment.len();
-        block.get_mut(..n).ok_or(Fault::HeaderFlood)?.copy_from_slice(fragment);
-        let mut at = HEAD_LEN + head.len;
-        while let Some(h) = frames.get(at..).and_then(Head::parse) {
-            let payload = frames.get(at + HEAD_LEN..at + HEAD_LEN + h.len).unwrap_or(&[]);
-            block.get_mut(n..n + payload.len()).ok_or(Fault::HeaderFlood)?.copy_from_slice(payload);
-            n += payload.len();
-            at += HEAD_LEN + h.len;
+        let mut n = 0;
+        let mut next = first_end;
+        let mut piece = fragment;
+        loop {
+            block.get_mut(n..n + piece.len()).ok_or(Fault::HeaderFlood)?.copy_from_slice(piece);
+            n += piece.len();
+            let Some(h) = rest.get(next..at).and_then(Head::parse) else { break };
+            piece = rest.get(next + HEAD_LEN..next + HEAD_LEN + h.len).unwrap_or(&[]);
+            next += HEAD_LEN + h.len;
         }
-        self.on_headers(head, block.get(..n).unwrap_or(&[]), dep, w, cx)
+        self.on_headers(head, block.get(..n).unwrap_or(&[]), dep, w, cx)?;
+        Ok(Some(at))
     }
 
     #[inline(never)]
     fn frame(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+        let id = head.stream;
+        let on_stream = id != 0;
         match head.kind {
             frame::DATA => self.on_data(head, payload, w, cx),
             frame::HEADERS => {
                 let (fragment, dep) = super::exchange::headers_fragment(head, payload)?;
                 self.on_headers(head, fragment, dep, w, cx)
             }
-            frame::PRIORITY => self.on_priority(head, payload, w),
+            // §6.3: priorities are accepted and ignored, after their checks.
+            frame::PRIORITY if !on_stream => Err(Fault::NeedsStream),
+            frame::PRIORITY => {
+                if payload.len() != 5 {
+                    self.stream_error(id, frame::FRAME_SIZE_ERROR, w);
+                } else if frame::u32_at(payload, 0) & 0x7fff_ffff == id {
+                    // §5.3.1: a stream cannot depend on itself.
+                    self.stream_error(id, frame::PROTOCOL_ERROR, w);
+                }
+                Ok(())
+            }
             frame::RST_STREAM => self.on_rst_stream(head, payload, cx),
+            frame::SETTINGS | frame::PING | frame::GOAWAY if on_stream => Err(Fault::NeedsConnection),
             frame::SETTINGS => self.on_settings(head, payload, w, cx),
-            frame::PUSH_PROMISE => Err(Fault::PushPromise),
-            frame::PING => self.on_ping(head, payload, w, cx),
-            frame::GOAWAY => self.on_goaway(head),
+            // §6.7: answer a PING.
+            frame::PING => {
+                let data: &[u8; 8] = payload.try_into().map_err(|_| Fault::Length)?;
+                if !head.has(frame::ACK) {
+                    if self.over(PINGS, cx) {
+                        return Err(Fault::PingFlood);
+                    }
+                    w.put(&frame::ping_ack(data));
+                }
+                Ok(())
+            }
+            // §6.8: the peer is going away: once our open streams are done, so are we.
+            frame::GOAWAY if head.len < 8 => Err(Fault::Length),
+            frame::GOAWAY => {
+                self.peer_gone = true;
+                Ok(())
+            }
             frame::WINDOW_UPDATE => self.on_window_update(head, payload, w),
+            frame::PUSH_PROMISE => Err(Fault::PushPromise),
             frame::CONTINUATION => Err(Fault::Continuation),
             // §4.1: frames of unknown types are ignored.
             _ => Ok(()),
@@ -482,41 +479,34 @@ impl State {
     /// §6.5: apply the peer's settings, acknowledge them.
     #[inline(never)]
     fn on_settings(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
-        if head.stream != 0 {
-            return Err(Fault::NeedsConnection);
-        }
         if head.has(frame::ACK) {
             return if head.len == 0 { Ok(()) } else { Err(Fault::Length) };
         }
         if !head.len.is_multiple_of(6) {
             return Err(Fault::Length);
         }
-        self.tick(cx.now);
-        self.settings += 1;
-        if self.settings > cx.limits.settings_per_sec {
+        if self.over(SETTINGS, cx) {
             return Err(Fault::SettingsFlood);
         }
         for setting in payload.chunks_exact(6) {
-            let id = u16::from_be_bytes([setting.first().copied().unwrap_or(0), setting.get(1).copied().unwrap_or(0)]);
             let value = frame::u32_at(setting, 2);
-            match id {
+            match (frame::u32_at(setting, 0) >> 16) as u16 {
                 frame::SETTINGS_HEADER_TABLE_SIZE => self.encoder.set_peer_max(value),
                 frame::SETTINGS_ENABLE_PUSH if value > 1 => return Err(Fault::SettingValue),
                 frame::SETTINGS_INITIAL_WINDOW_SIZE => {
                     let value = i64::from(value);
-                    if value > MAX_WINDOW {
-                        return Err(Fault::InitialWindow);
-                    }
                     // §6.9.2: the change applies to every open stream's window.
-                    let delta = value - self.peer_window;
+                    let delta = value - i64::from(self.peer_window);
+                    let mut top = value;
                     for s in self.streams.all_mut() {
                         let window = i64::from(s.window) + delta;
-                        if window > MAX_WINDOW {
-                            return Err(Fault::InitialWindow);
-                        }
-                        s.window = window.max(i64::from(i32::MIN)) as i32;
+                        top = top.max(window);
+                        s.window = window as i32;
                     }
-                    self.peer_window = value;
+                    if top > MAX_WINDOW {
+                        return Err(Fault::InitialWindow);
+                    }
+                    self.peer_window = value as i32;
                 }
                 frame::SETTINGS_MAX_FRAME_SIZE if !(16_384..=16_777_215).contains(&value) => {
                     return Err(Fault::SettingValue);
@@ -525,38 +515,6 @@ impl State {
             }
         }
         w.put(&frame::SETTINGS_ACK);
-        Ok(())
-    }
-
-    /// §6.7: answer a PING.
-    #[inline(never)]
-    fn on_ping(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
-        if head.stream != 0 {
-            return Err(Fault::NeedsConnection);
-        }
-        let data: &[u8; 8] = payload.try_into().map_err(|_| Fault::Length)?;
-        if head.has(frame::ACK) {
-            return Ok(());
-        }
-        self.tick(cx.now);
-        self.pings += 1;
-        if self.pings > cx.limits.pings_per_sec {
-            return Err(Fault::PingFlood);
-        }
-        w.put(&frame::ping_ack(data));
-        Ok(())
-    }
-
-    /// §6.8: the peer is going away: once our open streams are done, so are we.
-    #[inline(never)]
-    fn on_goaway(&mut self, head: Head) -> Result<(), Fault> {
-        if head.stream != 0 {
-            return Err(Fault::NeedsConnection);
-        }
-        if head.len < 8 {
-            return Err(Fault::Length);
-        }
-        self.peer_gone = true;
         Ok(())
     }
 
@@ -571,25 +529,28 @@ impl State {
             if increment == 0 {
                 return Err(Fault::ZeroIncrement);
             }
-            self.send_window += increment;
-            return if self.send_window > MAX_WINDOW { Err(Fault::WindowOverflow) } else { Ok(()) };
-        }
-        match self.known(head.stream) {
-            Known::Idle => Err(Fault::Idle),
-            Known::Closed { .. } => Ok(()),
-            Known::Open(i) => {
-                let Some(s) = self.streams.get_mut(i) else { return Ok(()) };
-                let window = i64::from(s.window) + increment;
-                if increment == 0 {
-                    self.stream_error(head.stream, frame::PROTOCOL_ERROR, w);
-                } else if window > MAX_WINDOW {
-                    self.stream_error(head.stream, frame::FLOW_CONTROL_ERROR, w);
-                } else {
-                    s.window = window as i32;
-                }
-                Ok(())
+            let window = i64::from(self.send_window) + increment;
+            if window > MAX_WINDOW {
+                return Err(Fault::WindowOverflow);
             }
+            self.send_window = window as i32;
+            return Ok(());
         }
+        let i = match self.known(head.stream) {
+            Known::Idle => return Err(Fault::Idle),
+            Known::Closed { .. } => return Ok(()),
+            Known::Open(i) => i,
+        };
+        let Some(s) = self.streams.get_mut(i) else { return Ok(()) };
+        let window = i64::from(s.window) + increment;
+        if increment == 0 {
+            self.stream_error(head.stream, frame::PROTOCOL_ERROR, w);
+        } else if window > MAX_WINDOW {
+            self.stream_error(head.stream, frame::FLOW_CONTROL_ERROR, w);
+        } else {
+            s.window = window as i32;
+        }
+        Ok(())
     }
 
     /// §6.4: the peer resets a stream. Counted against the rapid-reset cap.
@@ -605,30 +566,13 @@ impl State {
         if known == Known::Idle {
             return Err(Fault::Idle);
         }
-        self.tick(cx.now);
-        self.resets += 1;
-        if self.resets > cx.limits.resets_per_sec {
+        if self.over(RESETS, cx) {
             return Err(Fault::RapidReset);
         }
         if let Known::Open(i) = known {
             self.streams.remove(i);
         }
         self.mark_reset(head.stream);
-        Ok(())
-    }
-
-    /// §6.3: priorities are accepted and ignored, after their checks.
-    #[inline(never)]
-    fn on_priority(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>) -> Result<(), Fault> {
-        if head.stream == 0 {
-            return Err(Fault::NeedsStream);
-        }
-        if payload.len() != 5 {
-            self.stream_error(head.stream, frame::FRAME_SIZE_ERROR, w);
-        } else if frame::u32_at(payload, 0) & 0x7fff_ffff == head.stream {
-            // §5.3.1: a stream cannot depend on itself.
-            self.stream_error(head.stream, frame::PROTOCOL_ERROR, w);
-        }
         Ok(())
     }
 

@@ -36,7 +36,7 @@ impl<'a> Cursor<'a> {
         self.buf.get(..self.len).unwrap_or(&[])
     }
 
-    #[inline]
+    #[inline(never)]
     pub fn put(&mut self, bytes: &[u8]) {
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
             Some(dst) => {
@@ -47,15 +47,8 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    #[inline]
     pub fn byte(&mut self, b: u8) {
-        match self.buf.get_mut(self.len) {
-            Some(dst) => {
-                *dst = b;
-                self.len += 1;
-            }
-            None => self.overflow = true,
-        }
+        self.put(&[b]);
     }
 
     /// Overwrites bytes already written at `at` (a frame length filled in afterwards).

@@ -53,7 +53,7 @@ pub const SETTINGS_MAX_HEADER_LIST_SIZE: u16 = 0x6;
 /// The largest flow-control window (§6.9.1).
 pub const MAX_WINDOW: i64 = (1 << 31) - 1;
 /// The initial flow-control window of streams and of the connection (§6.9.2).
-pub const DEFAULT_WINDOW: i64 = 65_535;
+pub const DEFAULT_WINDOW: i32 = 65_535;
 
 /// A parsed frame header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,10 +6,7 @@
 //! order, and the connection takes no further step until the spill has been drained into a
 //! later call's buffer. So any buffer size works, down to one byte, and the spill never holds
 //! more than one step's output ([`SPILL`] bytes, checked by the tests against the largest
-//! step). Frames written through [`Out::open`] go straight into the buffer when they fit
-//! (the common case); otherwise straight into the spill.
-
-use super::cursor::Cursor;
+//! step). All-zero bytes are an empty spill.
 
 /// The spill area: more than the largest output of one step.
 pub const SPILL: usize = 384;
@@ -116,29 +113,6 @@ impl<'a> Out<'a> {
             None => self.spill.lost = true,
         }
     }
-
-    /// A cursor for a frame of at most `max` bytes (at most [`SPILL`]): over the buffer when
-    /// it has room, else over the spill's free space. Pass what was written to [`Out::commit`].
-    #[inline(never)]
-    pub fn open(&mut self, max: usize) -> (Cursor<'_>, bool) {
-        if !self.spilled() && self.buf.len().saturating_sub(self.len) >= max {
-            return (Cursor::new(self.buf.get_mut(self.len..).unwrap_or(&mut [])), true);
-        }
-        let free = self.spill.bytes.get_mut(self.spill.end..).unwrap_or(&mut []);
-        (Cursor::new(free), false)
-    }
-
-    /// Keeps the `n` bytes written through the cursor [`Out::open`] gave (`direct`: into the
-    /// buffer; else into the spill, drained by the next call). `overflowed`: the frame did not
-    /// fit the spill (never expected).
-    pub fn commit(&mut self, n: usize, direct: bool, overflowed: bool) {
-        if direct {
-            self.len += n;
-        } else {
-            self.spill.end += n;
-        }
-        self.spill.lost |= overflowed;
-    }
 }
 
 #[cfg(test)]
@@ -151,46 +125,31 @@ mod tests {
         let mut buf = [0u8; 5];
         let mut out = Out::new(&mut buf, &mut spill);
         out.put(b"abc");
-        // A frame that does not fit the buffer's room goes whole to the spill, and what
-        // follows it too.
-        let (mut c, direct) = out.open(4);
-        c.put(b"defg");
-        let n = c.len();
-        out.commit(n, direct, false);
+        // What does not fit goes to the spill, and what follows it too.
+        out.put(b"defg");
         out.put(b"hi");
         assert!(out.spilled());
-        assert_eq!(out.written(), 3);
-        assert_eq!(&buf[..3], b"abc");
-        let mut buf = [0u8; 3];
+        assert_eq!(out.written(), 5);
+        assert_eq!(&buf[..5], b"abcde");
+        let mut buf = [0u8; 2];
         let mut out = Out::new(&mut buf, &mut spill);
         out.drain_spill();
         assert!(out.spilled());
-        assert_eq!(&buf, b"def");
+        assert_eq!(&buf, b"fg");
         let mut buf = [0u8; 4];
         let mut out = Out::new(&mut buf, &mut spill);
         out.drain_spill();
         assert!(!out.spilled());
-        assert_eq!(out.written(), 3);
-        assert_eq!(&buf[..3], b"ghi");
+        assert_eq!(out.written(), 2);
+        assert_eq!(&buf[..2], b"hi");
         assert!(!spill.lost());
-        // With room, a frame goes straight into the buffer.
-        let mut buf = [0u8; 8];
-        let mut out = Out::new(&mut buf, &mut spill);
-        let (mut c, direct) = out.open(8);
-        c.put(b"12345678");
-        let n = c.len();
-        out.commit(n, direct, false);
-        assert!(direct && !out.spilled());
     }
 
     #[test]
     fn zero_sized_buffer_and_overflow() {
         let mut spill = Spill::new();
         let mut out = Out::new(&mut [], &mut spill);
-        let (mut c, direct) = out.open(10);
-        c.put(&[1; 300]);
-        let n = c.len();
-        out.commit(n, direct, false);
+        out.put(&[1; 300]);
         out.put(&[2; 84]);
         assert!(!out.spill.lost());
         out.put(&[3; 1]);

@@ -3,52 +3,36 @@
 //!
 //! Contract: [`Head`] is the [`Sink`] a request's (or trailer's) header block is decoded into.
 //! It keeps only what the verdict needs: the method, the `:path` (copied into the connection's
-//! path buffer, decoded there when Huffman-coded), the content-length, which pseudo-headers were
-//! seen, and the decoded size of the list (§6.5.2: names, values and 32 octets per field). Every
-//! Huffman-coded value is decoded, to the end, even when the request is already refused: a bad
-//! code is a connection error however little the value matters. Malformed (§8.1.1, a stream
-//! error of type PROTOCOL_ERROR): a pseudo-header that is unknown, repeated, after a regular
-//! field or in trailers; a missing `:method`, `:scheme` or `:path` (or for CONNECT, `:scheme` or
-//! `:path` present, `:authority` missing); a connection-specific field; `te` other than
-//! `trailers`; a name or value breaking the byte rules ([`fields`]); a content-length that is
-//! not digits or disagrees with another; a method that is not a token; a `:path` that is not
-//! origin-form (RFC 3986 bytes, checked `%` escapes) or `*` for OPTIONS. Answered at once: a list
-//! over the limit (431), a path longer than [`PATH_CAP`] (414), a method other than GET, HEAD,
-//! POST and OPTIONS (501).
+//! path buffer), the content-length, which pseudo-headers were seen, and the decoded size of the
+//! list (§6.5.2: names, values and 32 octets per field). Malformed (§8.1.1, a stream error of
+//! type PROTOCOL_ERROR): a pseudo-header that is unknown, repeated, after a regular field or in
+//! trailers; a missing `:method`, `:scheme` or `:path` (or for CONNECT, `:scheme` or `:path`
+//! present, `:authority` missing); a connection-specific field; `te` other than `trailers`; a
+//! name or value breaking the byte rules ([`fields`]); a content-length that is not digits or
+//! disagrees with another; a method that is not a token; a `:path` that is not origin-form
+//! (RFC 3986 bytes, checked `%` escapes) or `*` for OPTIONS. Answered at once: a list over the
+//! limit (431), a path longer than [`PATH_CAP`] (414), a method other than GET, HEAD, POST and
+//! OPTIONS (501).
 
-use super::fields::{self, ValueCheck};
-use super::hpack::decoder::{Field, Sink, Value};
-use super::hpack::{huffman, Error};
+use super::fields;
+use super::hpack::decoder::Sink;
+use crate::http1::scan::{is_target_byte, is_tchar};
 use crate::router::Method;
 
 /// The longest `:path` kept (longer ones are answered 414).
 pub const PATH_CAP: usize = 2048;
 
-/// The longest Huffman-coded `:path` whose decoding is remembered.
-const SRC_CAP: usize = 48;
-
-/// The connection's `:path` buffer. It remembers the Huffman-coded string it last decoded and
-/// whether that path passed the origin-form check: a client that never indexes `:path` (h2load,
-/// nghttp2) sends the same coded bytes on every request, and a compare replaces the decoding.
+/// The connection's `:path` buffer.
 pub struct PathBuf {
     bytes: [u8; PATH_CAP],
-    src: [u8; SRC_CAP],
-    /// The remembered coded string's length (0: none) and its decoding's length.
-    src_len: usize,
-    len: usize,
-    checked: bool,
 }
 
 impl PathBuf {
     pub const fn new() -> Self {
-        PathBuf { bytes: [0; PATH_CAP], src: [0; SRC_CAP], src_len: 0, len: 0, checked: false }
+        PathBuf { bytes: [0; PATH_CAP] }
     }
 
-    pub fn reset(&mut self) {
-        self.src_len = 0;
-    }
-
-    /// The first `len` bytes.
+    /// The bytes in `range`.
     pub fn get(&self, range: core::ops::Range<usize>) -> &[u8] {
         self.bytes.get(range).unwrap_or(&[])
     }
@@ -60,8 +44,9 @@ impl Default for PathBuf {
     }
 }
 
-/// The bytes of a method we look at; longer methods are unknown ones.
-const METHOD_CAP: usize = 16;
+/// The methods we know, as `length, name`, in the order of [`VERBS`].
+static KNOWN: &[u8] = b"\x03GET\x04HEAD\x04POST\x07OPTIONS\x07CONNECT";
+const VERBS: [Verb; 5] = [Verb::Known(Method::Get), Verb::Known(Method::Head), Verb::Known(Method::Post), Verb::Known(Method::Options), Verb::Connect];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Verb {
@@ -88,8 +73,6 @@ pub struct Head<'p> {
     path: &'p mut PathBuf,
     path_len: usize,
     path_long: bool,
-    /// The path is the remembered decoding, already checked.
-    path_checked: bool,
     /// Bit `tag` set for each pseudo-header seen.
     seen: u8,
     regular: bool,
@@ -101,46 +84,11 @@ pub struct Head<'p> {
     malformed: bool,
 }
 
-/// Calls `f` on a value's bytes (Huffman-coded ones decoded in chunks); returns the decoded
-/// length and whether the bytes follow the value rules.
-#[inline(never)]
-fn visit(value: Value<'_>, f: &mut dyn FnMut(&[u8])) -> Result<(usize, bool), Error> {
-    match value {
-        Value::Plain { bytes, ok } => {
-            f(bytes);
-            Ok((bytes.len(), ok))
-        }
-        Value::Huffman(h) => {
-            let mut check = ValueCheck::new();
-            let n = huffman::for_chunks(h, &mut |piece| {
-                check.feed(piece);
-                f(piece);
-            })?;
-            Ok((n, check.finish()))
-        }
-    }
-}
-
-/// Copies a value into `buf`: its length, whether it fitted, whether it follows the rules.
-#[inline(never)]
-fn read_small(value: Value<'_>, buf: &mut [u8]) -> Result<(usize, bool, bool), Error> {
-    let mut at = 0;
-    let mut fits = true;
-    let (n, ok) = visit(value, &mut |piece| match buf.get_mut(at..at + piece.len()) {
-        Some(dst) if fits => {
-            dst.copy_from_slice(piece);
-            at += piece.len();
-        }
-        _ => fits = false,
-    })?;
-    Ok((n, fits, ok))
-}
-
 /// Whether an origin-form path and query has only RFC 3986 bytes and well-formed escapes.
 fn target_ok(t: &[u8]) -> bool {
     let mut i = 0;
     while let Some(&b) = t.get(i) {
-        if !crate::http1::scan::is_target_byte(b) {
+        if !is_target_byte(b) {
             return false;
         }
         if b == b'%' {
@@ -163,7 +111,6 @@ impl<'p> Head<'p> {
             path,
             path_len: 0,
             path_long: false,
-            path_checked: false,
             seen: 0,
             regular: false,
             trailers,
@@ -189,7 +136,8 @@ impl<'p> Head<'p> {
         self.seen & (1 << tag) != 0
     }
 
-    pub fn verdict(&mut self) -> Verdict {
+    #[inline(never)]
+    pub fn verdict(&self) -> Verdict {
         if self.size > self.limit {
             return Verdict::Status(431);
         }
@@ -214,16 +162,14 @@ impl<'p> Head<'p> {
         if self.path_long {
             return Verdict::Status(414);
         }
-        let path = self.path.bytes.get(..self.path_len).unwrap_or(&[]);
+        let path = self.path.get(0..self.path_len);
         let asterisk = path == b"*";
         if asterisk && verb != Verb::Known(Method::Options) {
             return Verdict::Malformed;
         }
-        if !asterisk && (path.first() != Some(&b'/') || !(self.path_checked || target_ok(path))) {
+        if !asterisk && (path.first() != Some(&b'/') || !target_ok(path)) {
             return Verdict::Malformed;
         }
-        // Remembered with its decoding (when it is the remembered one): checked.
-        self.path.checked = true;
         match verb {
             Verb::Known(method) => {
                 let query_at = path.iter().position(|&b| b == b'?').unwrap_or(path.len());
@@ -232,142 +178,15 @@ impl<'p> Head<'p> {
             _ => Verdict::Status(501),
         }
     }
-
-    #[inline(never)]
-    fn method(&mut self, value: Value<'_>) -> Result<(), Error> {
-        let mut buf = [0u8; METHOD_CAP];
-        let (bytes, n): (&[u8], usize) = match value {
-            Value::Plain { bytes, .. } => (bytes, bytes.len()),
-            Value::Huffman(h) => match huffman::decode(h, &mut buf)? {
-                Some(n) => (buf.get(..n).unwrap_or(&[]), n),
-                // Too long to be one we know: still, it must be a token.
-                None => {
-                    let mut token = true;
-                    let n = huffman::for_chunks(h, &mut |piece| token &= piece.iter().all(|&b| crate::http1::scan::is_tchar(b)))?;
-                    self.malformed |= !token;
-                    (&[], n)
-                }
-            },
-        };
-        const KNOWN: [(&[u8], Verb); 5] = [
-            (b"GET", Verb::Known(Method::Get)),
-            (b"HEAD", Verb::Known(Method::Head)),
-            (b"POST", Verb::Known(Method::Post)),
-            (b"OPTIONS", Verb::Known(Method::Options)),
-            (b"CONNECT", Verb::Connect),
-        ];
-        let verb = KNOWN.iter().find(|(name, _)| *name == bytes).map(|&(_, verb)| verb);
-        self.verb = Some(verb.unwrap_or_else(|| {
-            self.malformed |= n == 0 || !bytes.iter().all(|&b| crate::http1::scan::is_tchar(b));
-            Verb::Other
-        }));
-        self.size = self.size.saturating_add(n);
-        Ok(())
-    }
-
-    fn path(&mut self, value: Value<'_>) -> Result<(), Error> {
-        let buf = &mut *self.path;
-        let n = match value {
-            Value::Plain { bytes, .. } => {
-                buf.src_len = 0;
-                match buf.bytes.get_mut(..bytes.len()) {
-                    Some(dst) => dst.copy_from_slice(bytes),
-                    None => self.path_long = true,
-                }
-                bytes.len()
-            }
-            Value::Huffman(h) if buf.src_len == h.len() && buf.src.get(..h.len()) == Some(h) => {
-                self.path_checked = buf.checked;
-                buf.len
-            }
-            Value::Huffman(h) => {
-                buf.src_len = 0;
-                match huffman::decode(h, &mut buf.bytes[..])? {
-                    Some(n) => {
-                        if let Some(src) = buf.src.get_mut(..h.len()) {
-                            src.copy_from_slice(h);
-                            (buf.src_len, buf.len, buf.checked) = (h.len(), n, false);
-                        }
-                        n
-                    }
-                    None => {
-                        self.path_long = true;
-                        huffman::decoded_len(h)?
-                    }
-                }
-            }
-        };
-        self.path_len = if self.path_long { 0 } else { n };
-        self.size = self.size.saturating_add(n);
-        Ok(())
-    }
-
-    #[inline(never)]
-    fn content_length_field(&mut self, value: Value<'_>) -> Result<(), Error> {
-        let mut v: Option<u64> = Some(0);
-        let mut digits = 0;
-        let (n, _) = visit(value, &mut |piece| {
-            for &b in piece {
-                digits += 1;
-                v = match (b, v) {
-                    (b'0'..=b'9', Some(x)) => x.checked_mul(10).and_then(|x| x.checked_add(u64::from(b - b'0'))),
-                    _ => None,
-                };
-            }
-        })?;
-        match v {
-            Some(len) if digits > 0 && self.content_length.is_none_or(|prev| prev == len) => {
-                self.content_length = Some(len);
-            }
-            _ => self.malformed = true,
-        }
-        self.size = self.size.saturating_add(n);
-        Ok(())
-    }
 }
 
 impl Sink for Head<'_> {
-    fn field(&mut self, f: Field<'_>) -> Result<(), Error> {
-        let tag = f.tag;
-        // The common case first: a valid value of a field with nothing more to check.
-        if let (fields::AUTHORITY | fields::SCHEME | fields::OTHER, Value::Plain { bytes, ok }) = (tag, f.value) {
-            self.size = self.size.saturating_add(f.name_len + bytes.len() + 32);
-            self.malformed |= !ok;
-            return self.order(tag);
-        }
-        self.size = self.size.saturating_add(f.name_len + 32);
-        self.order(tag)?;
-        match tag {
-            fields::METHOD => return self.method(f.value),
-            fields::PATH => return self.path(f.value),
-            fields::CONTENT_LENGTH => return self.content_length_field(f.value),
-            fields::TE => {
-                let mut buf = [0u8; 8];
-                let (n, fits, _) = read_small(f.value, &mut buf)?;
-                if !fits || !buf.eq_ignore_ascii_case(b"trailers") {
-                    self.malformed = true;
-                }
-                self.size = self.size.saturating_add(n);
-                return Ok(());
-            }
-            fields::AUTHORITY | fields::SCHEME | fields::OTHER => {}
-            // INVALID, PSEUDO_OTHER, CONNECTION.
-            _ => self.malformed = true,
-        }
-        let (n, ok) = match f.value {
-            Value::Plain { bytes, ok } => (bytes.len(), ok),
-            huffman => visit(huffman, &mut |_| {})?,
-        };
-        self.malformed |= !ok;
-        self.size = self.size.saturating_add(n);
-        Ok(())
-    }
-}
-
-impl Head<'_> {
-    /// Pseudo-headers: each at most once, all before the regular fields, none in trailers.
-    #[inline]
-    fn order(&mut self, tag: u8) -> Result<(), Error> {
+    #[inline(never)]
+    fn field(&mut self, name: &[u8], value: &[u8], size: usize) {
+        // A field cut short is larger than any list we take.
+        self.size = if name.len() + value.len() + 32 < size { usize::MAX } else { self.size.saturating_add(size) };
+        let tag = fields::classify(name);
+        // Pseudo-headers: each at most once, all before the regular fields, none in trailers.
         if fields::is_pseudo(tag) {
             let bit = 1u8 << tag;
             self.malformed |= self.trailers || self.regular || self.seen & bit != 0;
@@ -375,7 +194,43 @@ impl Head<'_> {
         } else {
             self.regular = true;
         }
-        Ok(())
+        let mut ok = fields::value_ok(value);
+        match tag {
+            fields::METHOD => {
+                let mut t = KNOWN;
+                let mut verb = Verb::Other;
+                for v in VERBS {
+                    let (&len, rest) = t.split_first().unwrap_or((&0, &[]));
+                    let (known, next) = rest.split_at_checked(usize::from(len)).unwrap_or((rest, &[]));
+                    if known == value {
+                        verb = v;
+                    }
+                    t = next;
+                }
+                ok &= !value.is_empty() && value.iter().all(|&b| is_tchar(b));
+                self.verb = Some(verb);
+            }
+            fields::PATH => {
+                self.path_long = value.len() > PATH_CAP;
+                self.path_len = value.len().min(PATH_CAP);
+                if let (Some(d), Some(s)) = (self.path.bytes.get_mut(..self.path_len), value.get(..self.path_len)) {
+                    d.copy_from_slice(s);
+                }
+            }
+            fields::CONTENT_LENGTH => {
+                let mut v: Option<u64> = (!value.is_empty()).then_some(0);
+                for &b in value {
+                    v = v.and_then(|x| x.checked_mul(10)).and_then(|x| x.checked_add(u64::from(b.wrapping_sub(b'0')))).filter(|_| b.is_ascii_digit());
+                }
+                ok &= v.is_some() && self.content_length.is_none_or(|prev| Some(prev) == v);
+                self.content_length = v;
+            }
+            fields::TE => ok &= value.eq_ignore_ascii_case(b"trailers"),
+            fields::AUTHORITY | fields::SCHEME | fields::OTHER => {}
+            // INVALID, PSEUDO_OTHER, CONNECTION.
+            _ => ok = false,
+        }
+        self.malformed |= !ok;
     }
 }
 
@@ -383,6 +238,7 @@ impl Head<'_> {
 mod tests {
     use super::*;
     use crate::h2::hpack::decoder::Decoder;
+    use crate::h2::hpack::{huffman, Error};
 
     /// Encodes fields as literals without indexing (raw), optionally Huffman-coding values.
     fn block(fields: &[(&str, &str)], huffman_values: bool) -> Vec<u8> {
@@ -541,10 +397,10 @@ mod tests {
         assert_eq!(head.verdict(), Verdict::Status(431));
     }
 
-    /// The remembered decoding of a Huffman-coded path is used only for the same coded bytes,
-    /// and a bad path is never taken for checked.
+    /// Paths one after another on one buffer: each request sees its own, and a bad path is
+    /// never taken for a good one seen before.
     #[test]
-    fn the_remembered_path() {
+    fn paths_in_turn() {
         let mut path = PathBuf::new();
         let mut d = Decoder::new();
         let mut run = |p: &str, huff: bool| {

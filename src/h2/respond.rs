@@ -11,10 +11,10 @@ use super::cursor::Cursor;
 use super::frame::{self, HEAD_LEN};
 use super::hpack::encoder::Encoder;
 use super::stream::BODY_CAP;
-use crate::router::{Answer, Extra};
+use crate::router::Answer;
 
 /// The longest `allow` value written (the router's are 24 bytes).
-const ALLOW_CAP: usize = 64;
+const ALLOW_CAP: usize = 24;
 /// The largest header block: two size updates (6), status (5), server (6), date (31),
 /// content-type (12), content-length (2 + 1 + 20), allow (2 + 1 + [`ALLOW_CAP`]).
 pub const MAX_BLOCK: usize = 6 + 5 + 6 + 31 + 12 + 23 + 3 + ALLOW_CAP;
@@ -22,9 +22,6 @@ pub const MAX_BLOCK: usize = 6 + 5 + 6 + 31 + 12 + 23 + 3 + ALLOW_CAP;
 pub const MAX_HEADERS: usize = HEAD_LEN + MAX_BLOCK;
 /// HEADERS and DATA of one answer.
 pub const MAX_ANSWER: usize = MAX_HEADERS + HEAD_LEN + BODY_CAP;
-
-/// Static table index of `allow`, written as a plain literal.
-const ALLOW: usize = 22;
 
 /// Writes the HEADERS frame of `answer` on `stream`, announcing `content_length` body bytes.
 #[inline(never)]
@@ -37,22 +34,22 @@ pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer,
     enc.common(c, date);
     // content-length, a literal without indexing (name index 28: 0x0f 0x0d), then its digits.
     let mut field = [0x0f, 0x0d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    let n = match field.get_mut(3..) {
-        Some(digits) => super::stream::digits(digits, content_length as u64),
-        None => 0,
-    };
-    field[2] = n as u8;
+    let (lead, digits) = field.split_at_mut(3);
+    let n = crate::num::write_u64(digits, content_length as u64);
+    if let [_, _, len] = lead {
+        *len = n as u8;
+    }
     c.put(field.get(..3 + n).unwrap_or(&[]));
-    if let Extra::Allow(methods) = answer.extra
-        && methods.len() <= ALLOW_CAP {
-            enc.literal(c, ALLOW, methods);
-        }
+    // allow, a literal without indexing (name index 22: 0x0f 0x07).
+    if let Some(methods) = answer.extra.allow() {
+        c.put(&[0x0f, 0x07, methods.len().min(ALLOW_CAP) as u8]);
+        c.put(methods.get(..ALLOW_CAP).unwrap_or(methods));
+    }
     let flags = frame::END_HEADERS | if end_stream { frame::END_STREAM } else { 0 };
     c.patch(at, &frame::head(c.len() - start, frame::HEADERS, flags, stream));
 }
 
 /// Writes one DATA frame.
-#[inline(never)]
 pub fn data(c: &mut Cursor<'_>, stream: u32, bytes: &[u8], end_stream: bool) {
     c.put(&frame::head(bytes.len(), frame::DATA, if end_stream { frame::END_STREAM } else { 0 }, stream));
     c.put(bytes);
@@ -62,7 +59,7 @@ pub fn data(c: &mut Cursor<'_>, stream: u32, bytes: &[u8], end_stream: bool) {
 mod tests {
     use super::*;
     use crate::h2::frame::Head;
-    use crate::router::{Body, ALLOW_ALL};
+    use crate::router::{Body, Extra, ALLOW_ALL};
 
     const DATE: &[u8; 29] = b"Sun, 06 Nov 1994 08:49:37 GMT";
 
@@ -72,7 +69,7 @@ mod tests {
         let mut theirs = hpack::Decoder::new();
         let answers = [
             (Answer { status: 200, body: Body::Number(55), extra: Extra::None }, 2),
-            (Answer { status: 405, body: Body::Reason, extra: Extra::Allow(ALLOW_ALL) }, 19),
+            (Answer { status: 405, body: Body::Reason, extra: Extra::AllowAll }, 19),
             (Answer { status: 426, body: Body::Reason, extra: Extra::UpgradeWebSocket }, 17),
         ];
         for (answer, len) in answers {
@@ -92,8 +89,8 @@ mod tests {
                 (b"content-type".to_vec(), b"text/plain".to_vec()),
                 (b"content-length".to_vec(), len.to_string().into_bytes()),
             ];
-            if let Extra::Allow(a) = answer.extra {
-                want.push((b"allow".to_vec(), a.to_vec()));
+            if answer.extra == Extra::AllowAll {
+                want.push((b"allow".to_vec(), ALLOW_ALL.to_vec()));
             }
             assert_eq!(fields, want);
             let d = Head::parse(&bytes[HEAD_LEN + h.len..]).unwrap();
@@ -106,7 +103,7 @@ mod tests {
         let mut enc = Encoder::new();
         enc.set_peer_max(100);
         enc.set_peer_max(4000);
-        let answer = Answer { status: 431, body: Body::Reason, extra: Extra::Allow(&[b'x'; ALLOW_CAP]) };
+        let answer = Answer { status: 431, body: Body::Reason, extra: Extra::AllowAll };
         let mut buf = [0u8; MAX_ANSWER];
         let mut c = Cursor::new(&mut buf);
         head(&mut c, &mut enc, u32::MAX >> 1, &answer, usize::MAX, false, DATE);

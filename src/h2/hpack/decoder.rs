@@ -2,71 +2,48 @@
 //!
 //! Contract: [`Decoder::decode`] reads one complete header block and hands each field, in
 //! order, to a [`Sink`], keeping the dynamic table in step with the peer's encoder whatever the
-//! sink thinks of the fields (a refused request still updates the table, RFC 9113 §4.3). Names
-//! and values come out as plain slices (into the block, the static table or the dynamic table)
-//! with the name's tag and, for values, whether they follow the byte rules; the one exception
-//! is the value of a Huffman-coded literal that is not added to the table, handed over still
-//! coded ([`Value::Huffman`]) so that the sink decodes it where it wants it (a path buffer, a
-//! small buffer, or nowhere, in chunks, just to check it). Dynamic table size updates are
-//! accepted only at the start of a block and only up to [`table::CAPACITY`] (§4.2).
+//! sink thinks of the fields (a refused request still updates the table, RFC 9113 §4.3). Every
+//! field reaches the sink as plain bytes: indexed ones straight from the tables, literals decoded
+//! (Huffman included) into a scratch buffer of [`SCRATCH`] bytes on the stack, so every byte of
+//! every Huffman string is decoded and checked, however little the field matters. A field past
+//! the scratch buffer is handed on cut short, with its whole size: the sink counts it against
+//! its list limit (it is larger than any list we take). Dynamic table size updates are accepted
+//! only at the start of a block and only up to [`table::CAPACITY`] (§4.2).
 
 use super::huffman;
-use super::table::{self, Dynamic, Name, Src};
+use super::table::{self, Dynamic};
 use super::{read_int, Error};
-use crate::h2::fields;
-
-/// A field's value as the sink gets it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Value<'a> {
-    /// Decoded bytes, and whether they follow the value rules.
-    Plain { bytes: &'a [u8], ok: bool },
-    /// Huffman-coded bytes not yet decoded (a literal not added to the table).
-    Huffman(&'a [u8]),
-}
-
-/// One decoded field line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Field<'a> {
-    /// The name's tag ([`fields`]).
-    pub tag: u8,
-    /// The name; empty when it was Huffman-coded and longer than [`NAME_BUF`] (then no name
-    /// with a tag of its own).
-    pub name: &'a [u8],
-    pub name_len: usize,
-    pub value: Value<'a>,
-}
 
 /// What receives the fields of a block.
 pub trait Sink {
-    /// One field; an error here (a bad Huffman string the sink decoded) ends the block.
-    fn field(&mut self, f: Field<'_>) -> Result<(), Error>;
+    /// One field: its name and value (cut short when they are longer than [`SCRATCH`]), and its
+    /// size as RFC 9113 §6.5.2 counts it (lengths plus 32).
+    fn field(&mut self, name: &[u8], value: &[u8], size: usize);
 }
 
-/// Huffman-coded names up to this length are decoded to be classified; longer ones are only
-/// checked (no name with a tag of its own is that long).
-pub const NAME_BUF: usize = 32;
+/// The scratch buffer for a literal's name and value.
+pub const SCRATCH: usize = 8192;
 
 /// The request side's HPACK state: the dynamic table.
 pub struct Decoder {
     pub table: Dynamic,
 }
 
-/// Reads a string literal (§5.2) at `*pos`.
+/// Reads a string literal (§5.2) at `*pos` into `dst` (as far as it holds); its length.
 #[inline(never)]
-fn string<'b>(block: &'b [u8], pos: &mut usize) -> Result<Src<'b>, Error> {
+fn string(block: &[u8], pos: &mut usize, dst: &mut [u8]) -> Result<usize, Error> {
     let huffman = block.get(*pos).ok_or(Error::Truncated)? & 0x80 != 0;
     let len = read_int(block, pos, 7)?;
-    let bytes = block.get(*pos..*pos + len).ok_or(Error::Truncated)?;
+    let src = block.get(*pos..*pos + len).ok_or(Error::Truncated)?;
     *pos += len;
-    Ok(if huffman { Src::Huffman(bytes) } else { Src::Raw(bytes) })
-}
-
-#[inline(never)]
-fn decoded_len(s: Src<'_>) -> Result<usize, Error> {
-    match s {
-        Src::Raw(b) => Ok(b.len()),
-        Src::Huffman(h) => huffman::decoded_len(h),
+    if huffman {
+        return huffman::decode(src, dst);
     }
+    let n = len.min(dst.len());
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+        d.copy_from_slice(s);
+    }
+    Ok(len)
 }
 
 impl Decoder {
@@ -79,101 +56,55 @@ impl Decoder {
     }
 
     /// Decodes one complete header block.
+    #[inline(never)]
     pub fn decode(&mut self, block: &[u8], sink: &mut impl Sink) -> Result<(), Error> {
+        let mut scratch = [0u8; SCRATCH];
         let mut pos = 0;
         let mut at_start = true;
         while let Some(&b) = block.get(pos) {
-            if b & 0x80 != 0 {
-                // Indexed field line (§6.1).
-                let index = read_int(block, &mut pos, 7)?;
-                let e = self.table.lookup(index).filter(|_| index != 0).ok_or(Error::Index)?;
-                sink.field(Field { tag: e.tag, name: e.name, name_len: e.name.len(), value: Value::Plain { bytes: e.value, ok: e.value_ok } })?;
-            } else if b & 0xc0 == 0x40 {
-                // Literal with incremental indexing (§6.2.1).
-                self.literal(block, &mut pos, 6, true, sink)?;
-            } else if b & 0xe0 == 0x20 {
+            if b & 0xe0 == 0x20 {
                 // Dynamic table size update (§6.3): only before the first field (§4.2).
-                if !at_start {
-                    return Err(Error::SizeUpdate);
-                }
                 let max = read_int(block, &mut pos, 5)?;
-                if max > table::CAPACITY {
+                if !at_start || max > table::CAPACITY {
                     return Err(Error::SizeUpdate);
                 }
                 self.table.set_max(max);
                 continue;
-            } else {
-                // Literal without indexing (0000) or never indexed (0001) (§6.2.2, §6.2.3).
-                self.literal(block, &mut pos, 4, false, sink)?;
             }
             at_start = false;
-        }
-        Ok(())
-    }
-
-    fn literal(&mut self, block: &[u8], pos: &mut usize, prefix: u32, index: bool, sink: &mut impl Sink) -> Result<(), Error> {
-        let name_index = read_int(block, pos, prefix)?;
-        let literal_name = if name_index == 0 {
-            Some(string(block, pos)?)
-        } else {
-            if self.table.lookup(name_index).is_none() {
-                return Err(Error::Index);
+            // Indexed (§6.1), literal with incremental indexing (§6.2.1), or without indexing
+            // or never indexed (§6.2.2, §6.2.3).
+            let prefix = if b >= 0x80 { 7 } else if b >= 0x40 { 6 } else { 4 };
+            let index = read_int(block, &mut pos, prefix)?;
+            if b >= 0x80 {
+                let (name, value) = self.table.lookup(index).ok_or(Error::Index)?;
+                sink.field(name, value, name.len() + value.len() + table::ENTRY_OVERHEAD);
+                continue;
             }
-            None
-        };
-        let value = string(block, pos)?;
-        if index {
-            let (name_len, name) = match literal_name {
-                Some(src) => (decoded_len(src)?, Name::Bytes(src, None)),
-                None if name_index < table::FIRST_DYNAMIC => {
-                    let e = table::static_entry(name_index).ok_or(Error::Index)?;
-                    (e.name.len(), Name::Bytes(Src::Raw(e.name), Some(e.tag)))
-                }
-                None => {
-                    let i = name_index - table::FIRST_DYNAMIC;
-                    (self.table.get(i).ok_or(Error::Index)?.name.len(), Name::Entry(i))
+            let name_len = match index {
+                0 => string(block, &mut pos, &mut scratch)?,
+                _ => {
+                    let (name, _) = self.table.lookup(index).ok_or(Error::Index)?;
+                    let n = name.len().min(SCRATCH);
+                    if let (Some(d), Some(s)) = (scratch.get_mut(..n), name.get(..n)) {
+                        d.copy_from_slice(s);
+                    }
+                    name.len()
                 }
             };
-            let value_len = decoded_len(value)?;
-            if name_len + value_len + table::ENTRY_OVERHEAD <= self.table.max() {
-                self.table.insert(name, name_len, value, value_len)?;
-                let e = self.table.get(0).ok_or(Error::Index)?;
-                return sink.field(Field { tag: e.tag, name: e.name, name_len, value: Value::Plain { bytes: e.value, ok: e.value_ok } });
+            let value_len = string(block, &mut pos, scratch.get_mut(name_len..).unwrap_or(&mut []))?;
+            let size = name_len + value_len + table::ENTRY_OVERHEAD;
+            let name = scratch.get(..name_len).unwrap_or(&scratch);
+            let value = scratch.get(name_len..name_len + value_len).unwrap_or_else(|| scratch.get(name_len..).unwrap_or(&[]));
+            if b & 0xc0 == 0x40 {
+                // An entry larger than the table empties it (§4.4). One that was cut short is
+                // still larger than the table: what is kept fills the scratch buffer, twice
+                // the table's size.
+                self.table.insert(name, value);
             }
-            // Larger than the table: it empties the table (§4.4), after the field is handed on.
-            self.emit(literal_name, name_index, value, sink)?;
-            self.table.clear();
-            return Ok(());
+            sink.field(name, value, size);
         }
-        self.emit(literal_name, name_index, value, sink)
-    }
-
-    /// Hands on a field that is not (or cannot be) added to the table.
-    fn emit(&self, literal_name: Option<Src<'_>>, name_index: usize, value: Src<'_>, sink: &mut impl Sink) -> Result<(), Error> {
-        let mut name_buf = [0u8; NAME_BUF];
-        let (tag, name, name_len): (u8, &[u8], usize) = match literal_name {
-            Some(Src::Raw(b)) => (fields::classify(b), b, b.len()),
-            Some(Src::Huffman(h)) => match huffman::decode(h, &mut name_buf)? {
-                Some(n) => {
-                    let name = name_buf.get(..n).unwrap_or(&[]);
-                    (fields::classify(name), name, n)
-                }
-                None => {
-                    let mut check = fields::NameCheck::new();
-                    let n = huffman::for_chunks(h, &mut |piece| check.feed(piece))?;
-                    (check.tag(), &[], n)
-                }
-            },
-            None => {
-                let e = self.table.lookup(name_index).ok_or(Error::Index)?;
-                (e.tag, e.name, e.name.len())
-            }
-        };
-        let value = match value {
-            Src::Raw(b) => Value::Plain { bytes: b, ok: fields::value_ok(b) },
-            Src::Huffman(h) => Value::Huffman(h),
-        };
-        sink.field(Field { tag, name, name_len, value })
+        Ok(())
     }
 }
 
@@ -187,23 +118,14 @@ impl Default for Decoder {
 pub mod tests {
     use super::*;
 
-    /// Collects fields as owned pairs, decoding Huffman values.
+    /// Collects fields as owned pairs.
     #[derive(Default)]
     pub struct Collect(pub Vec<(Vec<u8>, Vec<u8>)>);
 
     impl Sink for Collect {
-        fn field(&mut self, f: Field<'_>) -> Result<(), Error> {
-            let value = match f.value {
-                Value::Plain { bytes, .. } => bytes.to_vec(),
-                Value::Huffman(h) => {
-                    let mut v = Vec::new();
-                    huffman::for_chunks(h, &mut |p| v.extend_from_slice(p))?;
-                    v
-                }
-            };
-            assert_eq!(f.name_len, f.name.len());
-            self.0.push((f.name.to_vec(), value));
-            Ok(())
+        fn field(&mut self, name: &[u8], value: &[u8], size: usize) {
+            assert_eq!(size, name.len() + value.len() + 32);
+            self.0.push((name.to_vec(), value.to_vec()));
         }
     }
 
@@ -223,7 +145,7 @@ pub mod tests {
         let t = &d.table;
         ((0..t.len()).map(|i| {
             let e = t.get(i).unwrap();
-            (e.name.to_vec(), e.value.to_vec())
+            (e.0.to_vec(), e.1.to_vec())
         }).collect(), t.size())
     }
 
@@ -357,7 +279,7 @@ pub mod tests {
     }
 
     #[test]
-    fn huffman_names_and_values_are_tagged_and_handed_on() {
+    fn huffman_names_and_values_are_decoded() {
         let mut d = Decoder::new();
         let name = huffman::encode(b"content-length");
         let value = huffman::encode(b"42");
@@ -365,41 +287,48 @@ pub mod tests {
         block.extend_from_slice(&name);
         block.push(0x80 | value.len() as u8);
         block.extend_from_slice(&value);
-        struct One(Option<(u8, Vec<u8>, Value<'static>)>);
-        impl Sink for One {
-            fn field(&mut self, f: Field<'_>) -> Result<(), Error> {
-                let v = match f.value {
-                    Value::Huffman(_) => Value::Huffman(&[]),
-                    other => {
-                        let _ = other;
-                        Value::Plain { bytes: &[], ok: false }
-                    }
-                };
-                self.0 = Some((f.tag, f.name.to_vec(), v));
-                Ok(())
+        assert_eq!(decode(&mut d, &block).unwrap(), pairs(&[("content-length", "42")]));
+        // A field past the scratch buffer is handed on cut short, with its whole size.
+        struct Sizes(Vec<(usize, usize)>);
+        impl Sink for Sizes {
+            fn field(&mut self, name: &[u8], value: &[u8], size: usize) {
+                self.0.push((name.len() + value.len(), size));
             }
         }
-        let mut one = One(None);
-        d.decode(&block, &mut one).unwrap();
-        let (tag, name, value) = one.0.unwrap();
-        assert_eq!((tag, name.as_slice(), value), (fields::CONTENT_LENGTH, &b"content-length"[..], Value::Huffman(&[])));
-        // A long Huffman name is checked, not kept.
-        let long = huffman::encode(&[b'x'; 40]);
-        let mut block = vec![0x00, 0x80 | long.len() as u8];
+        let long = huffman::encode(&vec![b'x'; 10_000]);
+        let mut block = vec![0x40, 0x01, b'x'];
+        let mut buf = [0u8; 8];
+        let mut c = crate::h2::cursor::Cursor::new(&mut buf);
+        c.int(0x80, 7, long.len());
+        block.extend_from_slice(c.written());
         block.extend_from_slice(&long);
-        block.push(0x00);
-        let mut c = Collect::default();
-        struct Tag(Vec<(u8, usize)>);
-        impl Sink for Tag {
-            fn field(&mut self, f: Field<'_>) -> Result<(), Error> {
-                self.0.push((f.tag, f.name_len));
-                Ok(())
-            }
-        }
-        let mut t = Tag(Vec::new());
+        let mut t = Sizes(Vec::new());
         d.decode(&block, &mut t).unwrap();
-        assert_eq!(t.0, vec![(fields::OTHER, 40)]);
-        let _ = &mut c;
+        assert_eq!(t.0, vec![(SCRATCH, 10_001 + 32)]);
+        assert_eq!(d.table.len(), 0);
+    }
+
+    /// A literal named after the oldest entry, which its own insertion evicts.
+    #[test]
+    fn a_name_from_an_entry_its_insertion_evicts() {
+        let mut d = Decoder::new();
+        decode(&mut d, &[0x3f, 0x31]).unwrap(); // size update: 80
+        decode(&mut d, &hex("4004 6e61 6d65 0276 31")).unwrap(); // name: v1 (38)
+        decode(&mut d, &hex("4005 6f74 6865 7202 7632")).unwrap(); // other: v2 (39)
+        // Literal with indexing, name = index 63 (the oldest, "name"), value v3.
+        assert_eq!(decode(&mut d, &hex("7f00 0276 33")).unwrap(), pairs(&[("name", "v3")]));
+        assert_eq!(table_state(&d), (pairs(&[("name", "v3"), ("other", "v2")]), 77));
+        // The same with entries that fill the whole table.
+        let mut d = Decoder::new();
+        let long = vec![b'n'; 2000];
+        let mut block = vec![0x40, 0x7f, 0xd1, 0x0e];
+        block.extend_from_slice(&long);
+        block.extend_from_slice(&[0x7f, 0xd1, 0x0e]);
+        block.extend_from_slice(&vec![b'v'; 2000]);
+        block.extend_from_slice(&[0x7e, 0x01, b'w']);
+        let got = decode(&mut d, &block).unwrap();
+        assert_eq!(got[1], (long.clone(), b"w".to_vec()));
+        assert_eq!(table_state(&d), (vec![(long, b"w".to_vec())], 2033));
     }
 
     #[test]

@@ -1,66 +1,55 @@
-//! Response header blocks (RFC 7541 §6) with a model of the peer's dynamic table.
+//! Response header blocks (RFC 7541 §6), indexing the fields every answer repeats.
 //!
 //! Contract: the encoder never Huffman-codes and adds only three kinds of entry to the peer's
-//! table: `server: mote`, `content-type: text/plain` and `date: <the current date>`. It keeps
-//! a model of the newest entries it added ([`MODEL`] of them, newest first) and of the size
-//! the peer's decoder allows ([`Encoder::set_peer_max`], from SETTINGS_HEADER_TABLE_SIZE, capped
-//! at 4096). An entry is referenced only while the model proves it is still in the peer's
-//! table: all entries newer than it are in the model, and the peer keeps exactly the newest
-//! entries whose sizes sum to at most its maximum (§4.4), so both its index and its presence
-//! follow. Older entries fall out of the model and are never referenced again; a kind that
-//! fell out is simply added anew. When the peer's maximum changes, the next block starts with
-//! the size updates §4.2 asks for (the smallest value seen, then the final one). After the
+//! table: `server: mote`, `content-type: text/plain` and `date: <the current date>`. It adds them
+//! as a group (in the order the fields go out: server, date, content-type), then only a new date
+//! when the second changes, for as long as the group and the dates added since fit the size the
+//! peer's decoder allows ([`Encoder::set_peer_max`], from SETTINGS_HEADER_TABLE_SIZE, capped at
+//! 4096); when the next date would not, the group is added anew. The peer keeps exactly the
+//! newest entries whose sizes sum to at most its maximum (§4.4), and ours are all it gets, so
+//! every index we use names what we mean. When the peer's maximum changes, the group is
+//! forgotten, and the next block starts with the size updates §4.2 asks for (the smallest value
+//! seen, then the final one). A maximum too small for the group gets plain literals. After the
 //! first response on a connection, `server` and `content-type` cost one byte each, and `date`
 //! one byte until the second changes.
 
 use crate::h2::cursor::Cursor;
 
+/// The fields as literals with incremental indexing (indexed name from the static table,
+/// §6.2.1; the date's value follows), and as literals without indexing (§6.2.2).
+const ADD_SERVER: &[u8] = b"\x76\x04mote";
+const ADD_DATE: &[u8] = b"\x61\x1d";
+const ADD_TYPE: &[u8] = b"\x5f\x0atext/plain";
+const PLAIN_SERVER: &[u8] = b"\x0f\x27\x04mote";
+const PLAIN_DATE: &[u8] = b"\x0f\x12\x1d";
+const PLAIN_TYPE: &[u8] = b"\x0f\x10\x0atext/plain";
+/// The entries' sizes in the peer's table (§4.1: name, value and 32).
+const DATE_SIZE: usize = 4 + 29 + 32;
+const GROUP_SIZE: usize = 6 + 4 + 32 + DATE_SIZE + 12 + 10 + 32;
 
-/// The entries the encoder adds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Kind {
-    Server = 1,
-    ContentType = 2,
-    Date = 3,
-}
-
-/// Per kind (index = `Kind as usize`): the entry's size in the peer's table (§4.1: name,
-/// value and 32), and the literal with incremental indexing that adds it, up to its value
-/// (indexed name from the static table, §6.2.1; the date's value follows).
-const SIZE: [usize; 4] = [0, 6 + 4 + 32, 12 + 10 + 32, 4 + 29 + 32];
-const ADD: [&[u8]; 4] = [b"", b"\x76\x04mote", b"\x5f\x0atext/plain", b"\x61\x1d"];
-/// The same fields as literals without indexing (§6.2.2), for a peer table too small.
-const PLAIN: [&[u8]; 4] = [b"", b"\x0f\x27\x04mote", b"\x0f\x10\x0atext/plain", b"\x0f\x12\x1d"];
-
-/// Entries of ours the model remembers.
-pub const MODEL: usize = 4;
 /// The most of the peer's table we use.
 pub const MAX_TABLE: usize = 4096;
 const NO_UPDATE: usize = usize::MAX;
 
+/// All-zero bytes are valid; [`Encoder::reset`] makes a fresh encoder.
 pub struct Encoder {
-    /// Our entries, newest first (`Kind as u8`, 0 past the last).
-    kinds: [u8; MODEL],
-    /// The value of the newest date entry in the model.
-    date: [u8; 29],
     /// The table size we use: the peer's maximum, at most [`MAX_TABLE`].
     max: usize,
     /// A size change not yet signalled: the smallest size since the last block.
     pending_min: usize,
-    /// The index bytes of `server`, `date` (for [`Encoder::date`]) and `content-type` while
-    /// the model holds all three and has not changed: [`Encoder::common`] writes them as they
-    /// are.
-    indexed: Option<[u8; 3]>,
+    /// 0: the group is not in the peer's table; else 1 + the dates added after it.
+    group: usize,
+    /// The newest date entry's value.
+    date: [u8; 29],
 }
 
 impl Encoder {
     pub const fn new() -> Self {
-        Encoder { kinds: [0; MODEL], date: [0; 29], max: MAX_TABLE, pending_min: NO_UPDATE, indexed: None }
+        Encoder { max: MAX_TABLE, pending_min: NO_UPDATE, group: 0, date: [0; 29] }
     }
 
     pub fn reset(&mut self) {
-        *self = Encoder::new();
+        (self.max, self.pending_min, self.group) = (MAX_TABLE, NO_UPDATE, 0);
     }
 
     /// The peer's SETTINGS_HEADER_TABLE_SIZE changed.
@@ -69,24 +58,11 @@ impl Encoder {
         if max != self.max {
             self.pending_min = self.pending_min.min(max);
             self.max = max;
-            self.trim();
-        }
-    }
-
-    /// Forgets the entries the peer's table no longer holds (the oldest, past `max`).
-    fn trim(&mut self) {
-        self.indexed = None;
-        let mut total = 0;
-        for k in self.kinds.iter_mut() {
-            total += SIZE.get(usize::from(*k)).copied().unwrap_or(0);
-            if total > self.max {
-                *k = 0;
-            }
+            self.group = 0;
         }
     }
 
     /// Starts a header block: any dynamic table size updates owed (§4.2, §6.3).
-    #[inline(never)]
     pub fn start(&mut self, c: &mut Cursor<'_>) {
         if self.pending_min != NO_UPDATE {
             if self.pending_min < self.max {
@@ -97,86 +73,49 @@ impl Encoder {
         }
     }
 
-    /// `:status` (§6.1 for the codes of the static table we answer with, else a literal
-    /// without indexing, name :status).
-    #[inline(never)]
+    /// `:status`: indexed for 200 (§6.1), else a literal without indexing, name `:status`.
     pub fn status(&mut self, c: &mut Cursor<'_>, status: u16) {
-        let index = match status {
-            200 => 0x88,
-            404 => 0x8d,
-            400 => 0x8c,
-            _ => 0,
-        };
-        if index != 0 {
-            c.byte(index);
-            return;
+        if status == 200 {
+            return c.byte(0x88);
         }
         let s = status.min(999);
         c.put(&[0x08, 3, b'0' + (s / 100) as u8, b'0' + (s / 10 % 10) as u8, b'0' + (s % 10) as u8]);
     }
 
-    /// A field with a static name, not added to the table (§6.2.2).
-    #[inline(never)]
-    pub fn literal(&mut self, c: &mut Cursor<'_>, static_name: usize, value: &[u8]) {
-        c.int(0x00, 4, static_name);
-        c.int(0x00, 7, value.len());
-        c.put(value);
-    }
-
     /// `server`, `date` and `content-type`, in that order.
+    #[inline(never)]
     pub fn common(&mut self, c: &mut Cursor<'_>, date: &[u8; 29]) {
-        if let Some(bytes) = self.indexed
-            && self.date == *date {
-                c.put(&bytes);
-                return;
-            }
-        self.common_slow(c, date);
-    }
-
-    #[inline(never)]
-    fn common_slow(&mut self, c: &mut Cursor<'_>, date: &[u8; 29]) {
-        self.entry(c, Kind::Server, date);
-        self.entry(c, Kind::Date, date);
-        self.entry(c, Kind::ContentType, date);
-        // Each kind's newest entry (the newest date is this date), once all three are in.
-        let mut at = [0u8; 4];
-        for (i, &k) in self.kinds.iter().enumerate().rev() {
-            if let Some(b) = at.get_mut(usize::from(k)) {
-                *b = 0x80 | (62 + i) as u8;
-            }
-        }
-        let [_, s, t, d] = at;
-        if s != 0 && t != 0 && d != 0 {
-            self.indexed = Some([s, d, t]);
-        }
-    }
-
-    /// One of our entries: indexed when the model holds it (for the date, with this value),
-    /// else added to the table (or, when the table is too small, a plain literal).
-    #[inline(never)]
-    pub fn entry(&mut self, c: &mut Cursor<'_>, kind: Kind, date: &[u8; 29]) {
-        let k = kind as usize;
-        // The newest entry of this kind (only the newest date can match: older ones carry
-        // older dates). The model holds only entries the peer's table holds (see `trim`).
-        if let Some(i) = self.kinds.iter().position(|&held| usize::from(held) == k)
-            && (kind != Kind::Date || self.date == *date) {
-                c.byte(0x80 | (62 + i) as u8);
-                return;
-            }
-        let date_value: &[u8] = if kind == Kind::Date { date } else { b"" };
-        if SIZE.get(k).copied().unwrap_or(usize::MAX) > self.max {
-            c.put(PLAIN.get(k).copied().unwrap_or(b""));
-            c.put(date_value);
+        if self.max < GROUP_SIZE {
+            c.put(PLAIN_SERVER);
+            c.put(PLAIN_DATE);
+            c.put(date);
+            c.put(PLAIN_TYPE);
             return;
         }
-        c.put(ADD.get(k).copied().unwrap_or(b""));
-        c.put(date_value);
-        self.kinds.copy_within(0..MODEL - 1, 1);
-        self.kinds[0] = kind as u8;
-        if kind == Kind::Date {
-            self.date = *date;
+        // After the group, the entries are (newest first) the dates added since, newest first,
+        // then content-type, the group's date and server: with `extra` dates, content-type is
+        // at 62 + extra and server at 64 + extra (at most 124: the table holds few dates).
+        let extra = self.group.saturating_sub(1) as u8;
+        if self.group != 0 && self.date == *date {
+            let newest_date = if extra == 0 { 63 } else { 62 };
+            c.put(&[0x80 | (64 + extra), 0x80 | newest_date, 0x80 | (62 + extra)]);
+            return;
         }
-        self.trim();
+        self.date = *date;
+        if self.group != 0 && GROUP_SIZE + DATE_SIZE * self.group <= self.max {
+            // One more date: server is indexed before it is added, content-type after.
+            self.group += 1;
+            c.byte(0x80 | (64 + extra));
+            c.put(ADD_DATE);
+            c.put(date);
+            c.byte(0x80 | (63 + extra));
+            return;
+        }
+        self.group = 1;
+        c.put(ADD_SERVER);
+        c.put(ADD_DATE);
+        c.put(date);
+        c.put(ADD_TYPE);
     }
 }
 
@@ -200,10 +139,8 @@ mod tests {
         let mut c = Cursor::new(&mut buf);
         e.start(&mut c);
         e.status(&mut c, status);
-        e.entry(&mut c, Kind::Server, date);
-        e.entry(&mut c, Kind::Date, date);
-        e.entry(&mut c, Kind::ContentType, date);
-        e.literal(&mut c, 28, b"2");
+        e.common(&mut c, date);
+        c.put(b"\x0f\x0d\x012");
         assert!(!c.overflowed());
         c.written().to_vec()
     }
@@ -238,7 +175,7 @@ mod tests {
         assert_eq!(second.len(), 8, "{second:x?}");
         let third = block(&mut e, 404, DATE2);
         check(&mut d, &third, "404", DATE2);
-        assert_eq!(third.len(), 1 + 1 + 2 + 29 + 1 + 4);
+        assert_eq!(third.len(), 5 + 1 + 2 + 29 + 1 + 4);
         for b in [&first, &second, &third] {
             theirs.decode(b).unwrap();
         }

@@ -1,19 +1,17 @@
 //! The static Huffman code of HPACK (RFC 7541 §5.2, Appendix B) and a decoder for it.
 //!
 //! Contract: [`CODES`] is Appendix B transcribed, one row per symbol (0-255, then EOS), codes
-//! right-aligned as in the appendix's hex column. Everything the decoder needs is derived from
-//! it at compile time ([`DECODE`]), and the derivation checks that the table is the canonical
-//! code the RFC says it is: a mistyped row fails the build, not a request. The rows are never
-//! read at run time, so they cost the binary nothing; the decoder keeps about 500 bytes.
+//! right-aligned as in the appendix's hex column. What the decoder needs is derived from it at
+//! compile time ([`COUNT`], [`ORDER`]: 287 bytes), and the derivation checks that the table is
+//! the canonical code the RFC says it is: a mistyped row fails the build, not a request. The rows
+//! are never read at run time, so they cost the binary nothing.
 //!
-//! Decoding is canonical: codes of one length are consecutive numbers, so the length of the
-//! next code is the first length whose last code is not below the next 32 input bits, and the
-//! symbol is an index into the symbols sorted by code. Common bytes (lower-case letters, digits,
-//! `/`, `=`) have 5- to 7-bit codes and are found in the first three comparisons. A [`Huffman`]
-//! decoder is resumable: it fills any output slice and picks up where it stopped, so a caller
-//! can decode into a fixed buffer, into the dynamic table, or in chunks just to check the bytes.
-//! Padding is checked as §5.2 says: at most 7 bits, all ones; a decoded EOS is an error. Nothing
-//! here panics or allocates.
+//! Decoding is canonical and bit by bit: codes of one length are consecutive numbers, so after
+//! each bit the code read so far is a whole code exactly when it lies below the first code of
+//! its length plus the count of codes of that length; its symbol is then an index into the
+//! symbols sorted by code. Small and table-light; a request whose fields are indexed decodes no
+//! Huffman at all. Padding is checked as §5.2 says: at most 7 bits, all ones; a decoded EOS is
+//! an error. Nothing here panics or allocates.
 
 use super::Error;
 
@@ -90,59 +88,40 @@ pub const CODES: [(u32, u8); 257] = [
 /// The symbol of the end-of-string code, which may appear only as padding (§5.2).
 pub const EOS: usize = 256;
 /// The longest code.
-const MAX_BITS: u32 = 30;
-/// The number of distinct code lengths there may be (5 to 30 bits).
-const LENGTHS: usize = 26;
+const MAX_BITS: usize = 30;
 
-/// One code length in use: the first 32-bit window (input bits left-aligned) that no code of
-/// this length or shorter begins, the first code of this length, where its symbols start in
-/// [`Decode::order`], and the length.
-#[derive(Clone, Copy)]
-pub struct Length {
-    pub limit: u64,
-    pub first: u32,
-    pub offset: u16,
-    pub bits: u8,
-}
+/// For each code length, the number of codes of that length.
+pub static COUNT: [u8; MAX_BITS + 1] = DERIVED.0;
+/// The symbols sorted by code (EOS, the last code of all, is left out: its index is 256).
+pub static ORDER: [u8; 256] = DERIVED.1;
 
-/// What canonical decoding needs: the code lengths in use, shortest first, and the symbols
-/// sorted by code (EOS, the last code of all, is left out: its index is 256).
-pub struct Decode {
-    pub lengths: [Length; LENGTHS],
-    pub order: [u8; 256],
-}
+const DERIVED: ([u8; MAX_BITS + 1], [u8; 256]) = derive();
 
-/// Derives [`Decode`] from [`CODES`], checking on the way that the codes are exactly the
-/// canonical ones for their lengths (each length's codes consecutive in symbol order, each
-/// length starting at the previous length's next code shifted left) and that they fill the
-/// code space, i.e. Kraft's sum is exactly 1.
-const fn derive() -> Decode {
-    let mut d = Decode { lengths: [Length { limit: 0, first: 0, offset: 0, bits: 0 }; LENGTHS], order: [0; 256] };
-    let mut k = 0;
+/// Derives [`COUNT`] and [`ORDER`] from [`CODES`], checking on the way that the codes are
+/// exactly the canonical ones for their lengths (each length's codes consecutive in symbol
+/// order, each length starting at the previous length's next code shifted left) and that they
+/// fill the code space, i.e. Kraft's sum is exactly 1.
+const fn derive() -> ([u8; MAX_BITS + 1], [u8; 256]) {
+    let mut count = [0u8; MAX_BITS + 1];
+    let mut order = [0u8; 256];
     let mut code: u32 = 0;
     let mut index = 0;
     let mut bits = 1;
     while bits <= MAX_BITS {
-        let first = code;
-        let start = index;
         let mut sym = 0;
         while sym < CODES.len() {
-            if CODES[sym].1 as u32 == bits {
+            if CODES[sym].1 as usize == bits {
                 assert!(CODES[sym].0 == code, "Appendix B row is not the canonical code");
                 if sym < EOS {
-                    d.order[index] = sym as u8;
+                    order[index] = sym as u8;
                 } else {
                     assert!(index == EOS, "EOS must be the last code");
                 }
                 index += 1;
                 code += 1;
+                count[bits] += 1;
             }
             sym += 1;
-        }
-        if index > start {
-            assert!(k < LENGTHS);
-            d.lengths[k] = Length { limit: (code as u64) << (32 - bits), first, offset: start as u16, bits: bits as u8 };
-            k += 1;
         }
         if bits == MAX_BITS {
             // A complete prefix code ends exactly at the top of the 30-bit space.
@@ -152,163 +131,44 @@ const fn derive() -> Decode {
         bits += 1;
     }
     assert!(index == CODES.len());
-    // Unused slots (limit 0) are never reached: the last used length's limit is 2^32, above
-    // every window.
-    d
+    (count, order)
 }
 
-/// The decoding tables, computed at compile time from [`CODES`].
-pub static DECODE: Decode = DECODE_CONST;
-
-/// Bits looked up at once: every code this short (the 74 commonest bytes: letters, digits,
-/// `/`, `-`, `.`, `=`, `&`...) is decoded by one table read.
-const FAST_BITS: u32 = 8;
-
-/// For each value of the next 8 input bits: `bits << 8 | symbol` when a code of at most 8 bits
-/// starts them, else 0 (then the canonical search). 512 bytes, derived from [`CODES`].
-const fn fast() -> [u16; 1 << FAST_BITS] {
-    let mut t = [0u16; 1 << FAST_BITS];
-    let mut sym = 0;
-    while sym < EOS {
-        let (code, bits) = (CODES[sym].0, CODES[sym].1 as u32);
-        if bits <= FAST_BITS {
-            let first = (code << (FAST_BITS - bits)) as usize;
-            let mut i = 0;
-            while i < 1 << (FAST_BITS - bits) {
-                t[first + i] = (bits as u16) << 8 | sym as u16;
-                i += 1;
+/// Decodes `src` into `dst`, as far as `dst` holds, to the end: the decoded length (which may
+/// be more than `dst` took; the rest was checked and counted).
+#[inline(never)]
+pub fn decode(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
+    let mut n = 0;
+    // The code read so far and its length, the first code of that length and where that
+    // length's symbols start in ORDER; whether the bits read so far are all ones (padding).
+    let (mut code, mut len, mut first, mut index, mut ones) = (0u32, 0usize, 0u32, 0usize, true);
+    for &byte in src {
+        for shift in (0..8).rev() {
+            let bit = u32::from(byte >> shift & 1);
+            code |= bit;
+            ones &= bit == 1;
+            len += 1;
+            let count = u32::from(COUNT.get(len).copied().unwrap_or(0));
+            if code.wrapping_sub(first) < count {
+                // Index 256 is EOS, which must never be decoded (§5.2).
+                let &sym = ORDER.get(index + (code - first) as usize).ok_or(Error::Huffman)?;
+                if let Some(d) = dst.get_mut(n) {
+                    *d = sym;
+                }
+                n += 1;
+                (code, len, first, index, ones) = (0, 0, 0, 0, true);
+            } else {
+                index += count as usize;
+                first = (first + count) << 1;
+                code <<= 1;
             }
         }
-        sym += 1;
     }
-    t
-}
-
-static FAST: [u16; 1 << FAST_BITS] = fast();
-
-/// How many code lengths are at most [`FAST_BITS`] (5, 6, 7 and 8 bits).
-const FAST_LENGTHS: usize = {
-    let mut k = 0;
-    while k < LENGTHS && DECODE_CONST.lengths[k].bits as u32 <= FAST_BITS && DECODE_CONST.lengths[k].bits != 0 {
-        k += 1;
+    // What is left is padding: at most 7 bits, all ones.
+    if len > 7 || !ones {
+        return Err(Error::Huffman);
     }
-    k
-};
-
-const DECODE_CONST: Decode = derive();
-
-/// A resumable decoder over one Huffman-coded string.
-pub struct Huffman<'a> {
-    src: &'a [u8],
-    pos: usize,
-    /// Input bits not yet decoded, left-aligned.
-    acc: u64,
-    bits: u32,
-    done: bool,
-}
-
-impl<'a> Huffman<'a> {
-    pub fn new(src: &'a [u8]) -> Self {
-        Huffman { src, pos: 0, acc: 0, bits: 0, done: false }
-    }
-
-    /// True once the whole string is decoded and its padding checked.
-    pub fn is_done(&self) -> bool {
-        self.done
-    }
-
-    /// Decodes into `dst` until it is full or the string ends; returns the bytes written.
-    #[inline(never)]
-    pub fn fill(&mut self, dst: &mut [u8]) -> Result<usize, Error> {
-        let (mut acc, mut bits, mut pos) = (self.acc, self.bits, self.pos);
-        let mut n = 0;
-        let result = loop {
-            // Refill: four bytes at a time while they are there, then byte by byte.
-            if bits <= 32 {
-                if let Some(&[a, b, c, d]) = self.src.get(pos..pos + 4) {
-                    acc |= u64::from(u32::from_be_bytes([a, b, c, d])) << (32 - bits);
-                    bits += 32;
-                    pos += 4;
-                } else if let Some(&b) = self.src.get(pos) {
-                    acc |= u64::from(b) << (56 - bits);
-                    bits += 8;
-                    pos += 1;
-                    continue;
-                }
-            }
-            if bits == 0 {
-                self.done = true;
-                break Ok(n);
-            }
-            // The commonest codes: one table read on the next 8 bits (bits past the end read as
-            // zeros here, so a code is taken only if it ends within the input).
-            let fast = FAST[(acc >> 56) as usize & 0xff];
-            let (sym, len) = if fast != 0 && u32::from(fast >> 8) <= bits {
-                (fast as u8, u32::from(fast >> 8))
-            } else {
-                // Past the end, the input goes on with ones (the EOS prefix).
-                let window = acc >> 32 | u64::from(u32::MAX) >> bits.min(32);
-                if bits < 8 && window == u64::from(u32::MAX) {
-                    // Only padding is left: fewer than 8 bits, all ones (§5.2).
-                    acc = 0;
-                    bits = 0;
-                    continue;
-                }
-                // Codes longer than the table's: the first length whose last code is not
-                // below the window (lengths of 8 bits or less were the table's).
-                let mut l = DECODE.lengths[0];
-                for candidate in DECODE.lengths.get(FAST_LENGTHS..).unwrap_or(&[]) {
-                    l = *candidate;
-                    if window < l.limit {
-                        break;
-                    }
-                }
-                let len = u32::from(l.bits);
-                if len > bits {
-                    break Err(Error::Huffman);
-                }
-                let index = (window >> (32 - len)) as u32 - l.first + u32::from(l.offset);
-                // Index 256 is EOS, which must never be decoded (§5.2).
-                match DECODE.order.get(index as usize) {
-                    Some(&sym) => (sym, len),
-                    None => break Err(Error::Huffman),
-                }
-            };
-            let Some(slot) = dst.get_mut(n) else { break Ok(n) };
-            *slot = sym;
-            n += 1;
-            acc <<= len;
-            bits -= len;
-        };
-        (self.acc, self.bits, self.pos) = (acc, bits, pos);
-        result
-    }
-}
-
-/// Decodes all of `src` into `dst`: the length, or `None` when `dst` is too short.
-pub fn decode(src: &[u8], dst: &mut [u8]) -> Result<Option<usize>, Error> {
-    let mut h = Huffman::new(src);
-    let n = h.fill(dst)?;
-    Ok(if h.is_done() { Some(n) } else { None })
-}
-
-/// Calls `f` on the decoding of `src` in pieces of up to 64 bytes; returns the decoded length.
-#[inline(never)]
-pub fn for_chunks(src: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<usize, Error> {
-    let mut h = Huffman::new(src);
-    let mut chunk = [0u8; 64];
-    let mut total = 0;
-    while !h.is_done() {
-        let n = h.fill(&mut chunk)?;
-        f(chunk.get(..n).unwrap_or(&[]));
-        total += n;
-    }
-    Ok(total)
-}
-
-/// The decoded length of `src`.
-pub fn decoded_len(src: &[u8]) -> Result<usize, Error> {
-    for_chunks(src, &mut |_| {})
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -337,7 +197,8 @@ mod tests {
 
     fn dec(src: &[u8]) -> Result<Vec<u8>, Error> {
         let mut out = vec![0u8; src.len() * 8 / 5 + 1];
-        let n = decode(src, &mut out)?.expect("buffer large enough");
+        let n = decode(src, &mut out)?;
+        assert!(n <= out.len());
         out.truncate(n);
         Ok(out)
     }
@@ -365,26 +226,6 @@ mod tests {
                 assert_ne!(long >> (ll - sl), short, "prefix clash");
             }
         }
-    }
-
-    #[test]
-    fn the_fast_table_agrees_with_the_codes() {
-        for (i, &e) in FAST.iter().enumerate() {
-            let hits: Vec<usize> = (0..EOS).filter(|&s| {
-                let (code, bits) = CODES[s];
-                u32::from(bits) <= FAST_BITS && (i as u32) >> (FAST_BITS - u32::from(bits)) == code
-            }).collect();
-            match hits.as_slice() {
-                [] => assert_eq!(e, 0, "{i}"),
-                [s] => assert_eq!(e, u16::from(CODES[*s].1) << 8 | *s as u16, "{i}"),
-                _ => panic!("two codes start {i:08b}"),
-            }
-        }
-        // 10 codes of 5 bits, 26 of 6, 32 of 7 and 6 of 8 cover all but the prefixes 0xfe and
-        // 0xff, which start the longer codes.
-        assert_eq!(FAST.iter().filter(|&&e| e != 0).count(), 10 * 8 + 26 * 4 + 32 * 2 + 6);
-        assert_eq!((FAST[0xfe], FAST[0xff]), (0, 0));
-        assert_eq!(FAST_LENGTHS, 4);
     }
 
     #[test]
@@ -481,21 +322,23 @@ mod tests {
     }
 
     #[test]
-    fn resumes_in_any_chunk_size() {
+    fn a_short_output_takes_what_fits_and_counts_the_rest() {
         let text = b"/baseline2?a=13&b=42 and some \x00\xff bytes";
         let enc = encode(text);
-        for size in 1..10 {
-            let mut h = Huffman::new(&enc);
-            let mut got = Vec::new();
+        for size in 0..text.len() + 3 {
             let mut buf = vec![0u8; size];
-            while !h.is_done() {
-                let n = h.fill(&mut buf).unwrap();
-                got.extend_from_slice(&buf[..n]);
-            }
-            assert_eq!(got, text);
+            assert_eq!(decode(&enc, &mut buf), Ok(text.len()));
+            let n = size.min(text.len());
+            assert_eq!(&buf[..n], &text[..n]);
         }
-        assert_eq!(decoded_len(&enc).unwrap(), text.len());
-        let mut short = [0u8; 4];
-        assert_eq!(decode(&enc, &mut short).unwrap(), None);
+        // Bad padding is found however little of the output was kept.
+        assert_eq!(decode(&[0b0000_0101], &mut []), Err(Error::Huffman));
+    }
+
+    #[test]
+    fn counts_and_order_follow_the_codes() {
+        assert_eq!(COUNT.iter().map(|&c| usize::from(c)).sum::<usize>(), 257);
+        assert_eq!((COUNT[5], COUNT[6], COUNT[7], COUNT[8], COUNT[30]), (10, 26, 32, 6, 4));
+        assert_eq!(&ORDER[..3], b"012");
     }
 }

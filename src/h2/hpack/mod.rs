@@ -3,7 +3,7 @@
 //! - [`huffman`]: the static Huffman code (Appendix B, kept as data) and a canonical decoder;
 //! - [`table`]: the static table (Appendix A) and the decoder's dynamic table;
 //! - [`decoder`]: header blocks into fields, for the request side;
-//! - [`encoder`]: response header blocks, with a model of the peer's dynamic table.
+//! - [`encoder`]: response header blocks, indexing the fields every answer repeats.
 //!
 //! Contract: every malformed block is an [`Error`], which the connection turns into a
 //! connection error of type COMPRESSION_ERROR (RFC 9113 §4.3): after one, the two ends no
@@ -27,8 +27,6 @@ pub enum Error {
     Huffman,
     /// A dynamic table size update past our limit, or not at the start of a block (§4.2, §6.3).
     SizeUpdate,
-    /// A string whose decoding does not have the length first measured (never in practice).
-    Length,
 }
 
 /// Reads an integer with a `prefix`-bit prefix (§5.1) at `*pos`, advancing it. Values are

@@ -2,27 +2,23 @@
 //! table.
 //!
 //! Contract: the static table is Appendix A, kept in the source as readable rows and packed at
-//! compile time into one byte string plus a 5-byte record per entry (the rows themselves are
-//! not in the binary). The dynamic table holds at most [`CAPACITY`] bytes of names and values
+//! compile time into one byte string of length-prefixed names and values (the rows themselves
+//! are not in the binary). The dynamic table holds at most [`CAPACITY`] bytes in the RFC's units
 //! (our SETTINGS_HEADER_TABLE_SIZE, the protocol's default 4096, so that the peer may use it
-//! before it sees our SETTINGS). Its bytes are one contiguous run in insertion order, each entry
-//! contiguous (name then value), so every lookup hands out plain slices; when the run reaches
-//! the end of the buffer, the live entries are moved back to the start (amortised: at most once
-//! per [`CAPACITY`] bytes inserted). Sizes and eviction follow §4.1-§4.4 exactly, including an
-//! entry whose name refers to an entry that its own insertion evicts. Each entry also keeps the
-//! tag of its name ([`crate::h2::fields`]) and whether its value follows the byte rules, so a
-//! field indexed from the table costs no byte scan. Nothing here panics or allocates.
-
-use super::huffman;
-use super::Error;
-use crate::h2::fields;
+//! before it sees our SETTINGS). Its entries are one contiguous run, newest first, each a 4-byte
+//! header (name and value lengths) then the name and the value; the header is smaller than the
+//! RFC's 32 bytes of overhead, so the run always fits the buffer. An insertion evicts from the
+//! end what no longer fits, moves the run up and writes the entry in front; lookups walk the
+//! run (at most 128 entries). Sizes and eviction follow §4.1-§4.4 exactly. The caller hands
+//! insertions bytes that are not in the table (the decoder copies a name taken from an entry
+//! first), so an entry whose name comes from an entry that its own insertion evicts is right.
+//! All-zero bytes are a valid (empty) table; [`Dynamic::reset`] sets the default maximum. Nothing
+//! here panics or allocates.
 
 /// The largest dynamic table we accept, in the RFC's size units.
 pub const CAPACITY: usize = 4096;
 /// The overhead the RFC adds to an entry's name and value lengths (§4.1).
 pub const ENTRY_OVERHEAD: usize = 32;
-/// The most entries that fit: each is at least the overhead.
-const SLOTS: usize = CAPACITY / ENTRY_OVERHEAD;
 /// Index of the first dynamic entry (§2.3.3).
 pub const FIRST_DYNAMIC: usize = 62;
 
@@ -51,7 +47,7 @@ const fn blob_len() -> usize {
     let mut n = 0;
     let mut i = 0;
     while i < STATIC_ROWS.len() {
-        n += STATIC_ROWS[i].0.len() + STATIC_ROWS[i].1.len();
+        n += 2 + STATIC_ROWS[i].0.len() + STATIC_ROWS[i].1.len();
         i += 1;
     }
     n
@@ -59,146 +55,82 @@ const fn blob_len() -> usize {
 
 const BLOB_LEN: usize = blob_len();
 
-/// One packed static entry: where its name starts in [`BLOB`], its lengths (the value follows
-/// the name), and its tag.
-#[derive(Clone, Copy)]
-struct Packed {
-    at: u16,
-    name_len: u8,
-    value_len: u8,
-    tag: u8,
-}
+/// Appendix A as `name length, name, value length, value` for each entry in order.
+static BLOB: [u8; BLOB_LEN] = pack();
 
-const fn pack() -> ([u8; BLOB_LEN], [Packed; 61]) {
+const fn pack() -> [u8; BLOB_LEN] {
     let mut blob = [0u8; BLOB_LEN];
-    let mut entries = [Packed { at: 0, name_len: 0, value_len: 0, tag: 0 }; 61];
     let mut at = 0;
     let mut i = 0;
     while i < STATIC_ROWS.len() {
-        let (name, value) = (STATIC_ROWS[i].0.as_bytes(), STATIC_ROWS[i].1.as_bytes());
-        let tag = fields::classify_const(name);
-        assert!(tag != fields::INVALID, "a static name breaks the name rules");
-        entries[i] = Packed { at: at as u16, name_len: name.len() as u8, value_len: value.len() as u8, tag };
-        let mut j = 0;
-        while j < name.len() {
-            blob[at] = name[j];
+        let mut k = 0;
+        while k < 2 {
+            let s = if k == 0 { STATIC_ROWS[i].0.as_bytes() } else { STATIC_ROWS[i].1.as_bytes() };
+            blob[at] = s.len() as u8;
             at += 1;
-            j += 1;
-        }
-        j = 0;
-        while j < value.len() {
-            blob[at] = value[j];
-            at += 1;
-            j += 1;
+            let mut j = 0;
+            while j < s.len() {
+                blob[at] = s[j];
+                at += 1;
+                j += 1;
+            }
+            k += 1;
         }
         i += 1;
     }
-    (blob, entries)
+    blob
 }
 
-const PACKED: ([u8; BLOB_LEN], [Packed; 61]) = pack();
-static BLOB: [u8; BLOB_LEN] = PACKED.0;
-static STATIC: [Packed; 61] = PACKED.1;
-
-/// A table entry as lookups hand it out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Entry<'a> {
-    pub name: &'a [u8],
-    pub value: &'a [u8],
-    /// The name's tag ([`fields`]).
-    pub tag: u8,
-    /// Whether the value follows the byte rules.
-    pub value_ok: bool,
-}
+/// A name and a value.
+pub type Entry<'a> = (&'a [u8], &'a [u8]);
 
 /// Static entry `index` (1 to 61).
 #[inline(never)]
 pub fn static_entry(index: usize) -> Option<Entry<'static>> {
-    let p = STATIC.get(index.checked_sub(1)?)?;
-    let at = usize::from(p.at);
-    let mid = at + usize::from(p.name_len);
-    let end = mid + usize::from(p.value_len);
-    Some(Entry { name: BLOB.get(at..mid)?, value: BLOB.get(mid..end)?, tag: p.tag, value_ok: true })
-}
-
-/// Bytes of a string as it appears in a header block.
-#[derive(Clone, Copy)]
-pub enum Src<'a> {
-    Raw(&'a [u8]),
-    Huffman(&'a [u8]),
-}
-
-/// Where a new entry's name comes from.
-#[derive(Clone, Copy)]
-pub enum Name<'a> {
-    /// Bytes outside the dynamic table (the block, or the static table), with the tag when
-    /// known.
-    Bytes(Src<'a>, Option<u8>),
-    /// The name of dynamic entry `i` (0 = newest).
-    Entry(usize),
-}
-
-#[derive(Clone, Copy, Default)]
-struct Meta {
-    start: u16,
-    name_len: u16,
-    value_len: u16,
-    tag: u8,
-    value_ok: bool,
+    if index == 0 {
+        return None;
+    }
+    let mut at = 0;
+    let mut k = 1;
+    loop {
+        let name_len = usize::from(*BLOB.get(at)?);
+        let value_len = usize::from(*BLOB.get(at + 1 + name_len)?);
+        if k == index {
+            let name = BLOB.get(at + 1..at + 1 + name_len)?;
+            let start = at + 2 + name_len;
+            return Some((name, BLOB.get(start..start + value_len)?));
+        }
+        at += 2 + name_len + value_len;
+        k += 1;
+    }
 }
 
 /// The decoder's dynamic table.
 pub struct Dynamic {
     bytes: [u8; CAPACITY],
-    /// A ring of entry records; `tail` is the oldest.
-    meta: [Meta; SLOTS],
-    tail: usize,
+    /// Bytes of the run in use, entries, the table's size in the RFC's units, its maximum.
+    used: usize,
     count: usize,
-    /// The live bytes: from the oldest entry's start to the newest entry's end.
-    lo: usize,
-    hi: usize,
-    /// The table's size in the RFC's units, and its current maximum.
     size: usize,
     max: usize,
-    /// Counts every change (insertion, eviction, new maximum): equal counts before and after
-    /// a block mean the block left the table as it was.
-    changes: u32,
 }
+
+/// An entry's header: its name and value lengths.
+const HEADER: usize = 4;
 
 impl Dynamic {
     pub const fn new() -> Self {
-        Dynamic {
-            bytes: [0; CAPACITY],
-            meta: [Meta { start: 0, name_len: 0, value_len: 0, tag: 0, value_ok: false }; SLOTS],
-            tail: 0,
-            count: 0,
-            lo: 0,
-            hi: 0,
-            size: 0,
-            max: CAPACITY,
-            changes: 0,
-        }
-    }
-
-    /// See `changes`.
-    pub fn changes(&self) -> u32 {
-        self.changes
+        Dynamic { bytes: [0; CAPACITY], used: 0, count: 0, size: 0, max: CAPACITY }
     }
 
     /// Empties the table and restores the default maximum (cheap: no bytes are touched).
     pub fn reset(&mut self) {
-        self.clear();
-        self.max = CAPACITY;
+        (self.used, self.count, self.size, self.max) = (0, 0, 0, CAPACITY);
     }
 
     /// Evicts every entry.
     pub fn clear(&mut self) {
-        self.changes = self.changes.wrapping_add(1);
-        self.tail = 0;
-        self.count = 0;
-        self.lo = 0;
-        self.hi = 0;
-        self.size = 0;
+        self.keep(0);
     }
 
     pub fn len(&self) -> usize {
@@ -221,165 +153,75 @@ impl Dynamic {
     /// A new maximum (a dynamic table size update, §6.3; the caller checked it against
     /// [`CAPACITY`]); evicts what no longer fits.
     pub fn set_max(&mut self, max: usize) {
-        self.changes = self.changes.wrapping_add(1);
-        self.max = max.min(CAPACITY);
-        while self.size > self.max && self.count > 0 {
-            self.evict_one();
-        }
+        self.max = max;
+        self.keep(max);
     }
 
-    fn meta_of(&self, i: usize) -> Option<&Meta> {
-        if i >= self.count {
-            return None;
-        }
-        self.meta.get((self.tail + self.count - 1 - i) % SLOTS)
+    /// The entry at `at` in the run: its name, value and length in the run.
+    fn at(&self, at: usize) -> Option<(Entry<'_>, usize)> {
+        let &[a, b, c, d] = self.bytes.get(at..at + HEADER)? else { return None };
+        let (name_len, value_len) = (usize::from(a) << 8 | usize::from(b), usize::from(c) << 8 | usize::from(d));
+        let mid = at + HEADER + name_len;
+        let end = mid + value_len;
+        Some(((self.bytes.get(at + HEADER..mid)?, self.bytes.get(mid..end)?), end - at))
     }
 
     /// Dynamic entry `i` (0 = the newest).
     #[inline(never)]
     pub fn get(&self, i: usize) -> Option<Entry<'_>> {
-        let m = self.meta_of(i)?;
-        let start = usize::from(m.start);
-        let mid = start + usize::from(m.name_len);
-        let end = mid + usize::from(m.value_len);
-        Some(Entry { name: self.bytes.get(start..mid)?, value: self.bytes.get(mid..end)?, tag: m.tag, value_ok: m.value_ok })
+        if i >= self.count {
+            return None;
+        }
+        let mut at = 0;
+        for _ in 0..i {
+            at += self.at(at)?.1;
+        }
+        Some(self.at(at)?.0)
     }
 
     /// Entry `index` of the combined index space (§2.3.3): static 1-61, then dynamic.
-    #[inline(never)]
     pub fn lookup(&self, index: usize) -> Option<Entry<'_>> {
         if index < FIRST_DYNAMIC { static_entry(index) } else { self.get(index - FIRST_DYNAMIC) }
     }
 
-    fn evict_one(&mut self) {
-        let Some(m) = self.meta.get(self.tail).copied() else { return };
-        self.size -= usize::from(m.name_len) + usize::from(m.value_len) + ENTRY_OVERHEAD;
-        self.tail = (self.tail + 1) % SLOTS;
-        self.count -= 1;
-        self.lo = match self.meta.get(self.tail) {
-            Some(next) if self.count > 0 => usize::from(next.start),
-            _ => self.hi,
-        };
+    /// Keeps the newest entries whose sizes sum to at most `budget` (§4.3, §4.4).
+    #[inline(never)]
+    fn keep(&mut self, budget: usize) {
+        let (mut at, mut size, mut n) = (0, 0, 0);
+        while n < self.count {
+            let Some(((name, value), len)) = self.at(at) else { break };
+            let entry = name.len() + value.len() + ENTRY_OVERHEAD;
+            if size + entry > budget {
+                break;
+            }
+            (at, size, n) = (at + len, size + entry, n + 1);
+        }
+        (self.used, self.size, self.count) = (at, size, n);
     }
 
-    /// Moves the live bytes to the start of the buffer.
+    /// Adds an entry (§4.4): first evicts what it needs room for; an entry larger than the
+    /// maximum empties the table.
     #[inline(never)]
-    fn compact(&mut self) {
-        let lo = self.lo;
-        if lo == 0 {
+    pub fn insert(&mut self, name: &[u8], value: &[u8]) {
+        let entry = name.len() + value.len() + ENTRY_OVERHEAD;
+        self.keep(self.max.saturating_sub(entry));
+        if entry > self.max {
             return;
         }
-        let live = self.hi - lo;
-        for i in 0..live {
-            if let Some(&b) = self.bytes.get(lo + i)
-                && let Some(d) = self.bytes.get_mut(i) {
-                    *d = b;
-                }
-        }
-        for k in 0..self.count {
-            if let Some(m) = self.meta.get_mut((self.tail + k) % SLOTS) {
-                m.start -= lo as u16;
+        // Both bounds are clamped so that the move provably stays in the buffer (they hold
+        // anyway: the run is never larger than the table's size).
+        let used = self.used.min(CAPACITY);
+        let len = (HEADER + name.len() + value.len()).min(CAPACITY - used);
+        self.bytes.copy_within(..used, len);
+        let header = [(name.len() >> 8) as u8, name.len() as u8, (value.len() >> 8) as u8, value.len() as u8];
+        for (at, part) in [(0, &header[..]), (HEADER, name), (HEADER + name.len(), value)] {
+            if let Some(d) = self.bytes.get_mut(at..at + part.len()) {
+                d.copy_from_slice(part);
             }
         }
-        self.lo = 0;
-        self.hi = live;
-    }
-
-    /// Writes `len` decoded bytes of `src` at `at`.
-    #[inline(never)]
-    fn write_src(&mut self, at: usize, src: Src<'_>, len: usize) -> Result<(), Error> {
-        let dst = self.bytes.get_mut(at..at + len).ok_or(Error::Length)?;
-        match src {
-            Src::Raw(b) if b.len() == len => dst.copy_from_slice(b),
-            Src::Huffman(h) if huffman::decode(h, dst)? == Some(len) => {}
-            _ => return Err(Error::Length),
-        }
-        Ok(())
-    }
-
-    /// Adds an entry (§4.4) whose name and value decode to `name_len` and `value_len` bytes.
-    pub fn insert(&mut self, name: Name<'_>, name_len: usize, value: Src<'_>, value_len: usize) -> Result<(), Error> {
-        let need = name_len + value_len;
-        if need + ENTRY_OVERHEAD > self.max {
-            // Larger than the table: the table ends up empty (§4.4).
-            self.clear();
-            return Ok(());
-        }
-        let tag = match name {
-            Name::Entry(i) => self.get(i).ok_or(Error::Index)?.tag,
-            Name::Bytes(_, tag) => tag.unwrap_or(fields::INVALID),
-        };
-        if self.hi + need > CAPACITY {
-            self.compact();
-        }
-        if self.hi + need > CAPACITY {
-            return self.insert_slow(name, name_len, value, value_len, tag);
-        }
-        // The new bytes go above the live ones before anything is evicted, so a name taken
-        // from an entry this insertion evicts is copied while it is still there.
-        let start = self.hi;
-        match name {
-            Name::Entry(i) => {
-                let m = *self.meta_of(i).ok_or(Error::Index)?;
-                let from = usize::from(m.start);
-                for k in 0..name_len {
-                    let b = self.bytes.get(from + k).copied().unwrap_or(0);
-                    if let Some(d) = self.bytes.get_mut(start + k) {
-                        *d = b;
-                    }
-                }
-            }
-            Name::Bytes(src, _) => self.write_src(start, src, name_len)?,
-        }
-        self.write_src(start + name_len, value, value_len)?;
-        self.push(start, name_len, value_len, tag);
-        Ok(())
-    }
-
-    /// The insertion when the live bytes and the new entry do not fit in the buffer together:
-    /// the name is set aside, the table evicted and compacted, then the entry written.
-    #[cold]
-    #[inline(never)]
-    fn insert_slow(&mut self, name: Name<'_>, name_len: usize, value: Src<'_>, value_len: usize, tag: u8) -> Result<(), Error> {
-        let mut aside = [0u8; CAPACITY];
-        let held = aside.get_mut(..name_len).ok_or(Error::Length)?;
-        match name {
-            Name::Entry(i) => held.copy_from_slice(self.get(i).ok_or(Error::Index)?.name.get(..name_len).ok_or(Error::Length)?),
-            Name::Bytes(Src::Raw(b), _) if b.len() == name_len => held.copy_from_slice(b),
-            Name::Bytes(Src::Huffman(h), _) if huffman::decode(h, held)? == Some(name_len) => {}
-            Name::Bytes(..) => return Err(Error::Length),
-        }
-        let need = name_len + value_len;
-        while self.size + need + ENTRY_OVERHEAD > self.max && self.count > 0 {
-            self.evict_one();
-        }
-        self.compact();
-        let start = self.hi;
-        self.bytes.get_mut(start..start + name_len).ok_or(Error::Length)?.copy_from_slice(held);
-        self.write_src(start + name_len, value, value_len)?;
-        self.push(start, name_len, value_len, tag);
-        Ok(())
-    }
-
-    /// Records the entry written at `start`, evicting what it pushes out.
-    fn push(&mut self, start: usize, name_len: usize, value_len: usize, tag: u8) {
-        self.changes = self.changes.wrapping_add(1);
-        let need = name_len + value_len;
-        while (self.size + need + ENTRY_OVERHEAD > self.max || self.count == SLOTS) && self.count > 0 {
-            self.evict_one();
-        }
-        let name = self.bytes.get(start..start + name_len).unwrap_or(&[]);
-        let tag = if tag == fields::INVALID { fields::classify(name) } else { tag };
-        let value_ok = fields::value_ok(self.bytes.get(start + name_len..start + need).unwrap_or(b" "));
-        if self.count == 0 {
-            self.lo = start;
-        }
-        if let Some(m) = self.meta.get_mut((self.tail + self.count) % SLOTS) {
-            *m = Meta { start: start as u16, name_len: name_len as u16, value_len: value_len as u16, tag, value_ok };
-        }
+        self.used += len;
         self.count += 1;
-        self.hi = start + need;
-        self.size += need + ENTRY_OVERHEAD;
+        self.size += entry;
     }
 }
 
@@ -393,18 +235,14 @@ impl Default for Dynamic {
 mod tests {
     use super::*;
 
-    fn raw(b: &[u8]) -> Src<'_> {
-        Src::Raw(b)
-    }
-
     fn add(t: &mut Dynamic, name: &[u8], value: &[u8]) {
-        t.insert(Name::Bytes(raw(name), None), name.len(), raw(value), value.len()).unwrap();
+        t.insert(name, value);
     }
 
     fn entries(t: &Dynamic) -> Vec<(Vec<u8>, Vec<u8>)> {
         (0..t.len()).map(|i| {
-            let e = t.get(i).unwrap();
-            (e.name.to_vec(), e.value.to_vec())
+            let (n, v) = t.get(i).unwrap();
+            (n.to_vec(), v.to_vec())
         }).collect()
     }
 
@@ -412,21 +250,15 @@ mod tests {
     fn static_table_is_appendix_a() {
         assert_eq!(static_entry(0), None);
         assert_eq!(static_entry(62), None);
-        let e = static_entry(1).unwrap();
-        assert_eq!((e.name, e.value, e.tag), (&b":authority"[..], &b""[..], fields::AUTHORITY));
-        let e = static_entry(2).unwrap();
-        assert_eq!((e.name, e.value, e.tag), (&b":method"[..], &b"GET"[..], fields::METHOD));
-        let e = static_entry(16).unwrap();
-        assert_eq!((e.name, e.value), (&b"accept-encoding"[..], &b"gzip, deflate"[..]));
-        assert_eq!(static_entry(28).unwrap().tag, fields::CONTENT_LENGTH);
-        assert_eq!(static_entry(57).unwrap().tag, fields::CONNECTION);
-        assert_eq!(static_entry(8).unwrap().tag, fields::PSEUDO_OTHER);
-        let e = static_entry(61).unwrap();
-        assert_eq!((e.name, e.value), (&b"www-authenticate"[..], &b""[..]));
+        assert_eq!(static_entry(1), Some((&b":authority"[..], &b""[..])));
+        assert_eq!(static_entry(2), Some((&b":method"[..], &b"GET"[..])));
+        assert_eq!(static_entry(16), Some((&b"accept-encoding"[..], &b"gzip, deflate"[..])));
+        assert_eq!(static_entry(61), Some((&b"www-authenticate"[..], &b""[..])));
         for i in 1..=61 {
-            let e = static_entry(i).unwrap();
-            assert_eq!(e.name, STATIC_ROWS[i - 1].0.as_bytes());
-            assert_eq!(e.value, STATIC_ROWS[i - 1].1.as_bytes());
+            let (n, v) = static_entry(i).unwrap();
+            assert_eq!(n, STATIC_ROWS[i - 1].0.as_bytes());
+            assert_eq!(v, STATIC_ROWS[i - 1].1.as_bytes());
+            assert!(crate::h2::fields::classify(n) != crate::h2::fields::INVALID, "{i}");
         }
     }
 
@@ -449,31 +281,24 @@ mod tests {
         assert_eq!(t.len(), 0);
         t.set_max(4096);
         assert_eq!(t.max(), 4096);
+        // A zeroed table is empty; reset restores the default maximum.
+        let mut z = Dynamic { bytes: [0; CAPACITY], used: 0, count: 0, size: 0, max: 0 };
+        z.reset();
+        add(&mut z, b"a", b"b");
+        assert_eq!(z.len(), 1);
     }
 
     #[test]
-    fn a_name_from_an_entry_its_insertion_evicts() {
-        let mut t = Dynamic::new();
-        t.set_max(80);
-        add(&mut t, b"name", b"v1"); // 38
-        add(&mut t, b"other", b"v2"); // 39 -> 77
-        // New entry named after entry 1 (the oldest, "name"), which must be evicted for it.
-        t.insert(Name::Entry(1), 4, raw(b"v3"), 2).unwrap();
-        assert_eq!(entries(&t), vec![(b"name".to_vec(), b"v3".to_vec()), (b"other".to_vec(), b"v2".to_vec())]);
-    }
-
-    #[test]
-    fn slow_path_keeps_the_evicted_name() {
-        // Fill the buffer so that the new entry fits only after eviction and compaction.
+    fn a_full_table_takes_an_entry_of_its_whole_size() {
         let mut t = Dynamic::new();
         let long = vec![b'n'; 2000];
         add(&mut t, &long, &vec![b'v'; 2000]); // 4032
-        t.insert(Name::Entry(0), 2000, raw(b"w"), 1).unwrap();
-        assert_eq!(t.len(), 1);
-        let e = t.get(0).unwrap();
-        assert_eq!(e.name, &long[..]);
-        assert_eq!(e.value, b"w");
+        add(&mut t, &long, b"w"); // evicts the first
+        assert_eq!(entries(&t), vec![(long.clone(), b"w".to_vec())]);
         assert_eq!(t.size(), 2001 + 32);
+        add(&mut t, &[b'x'; 2000], &[b'y'; 2064]); // exactly 4096
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.size(), 4096);
     }
 
     /// Random insertions against a model that keeps whole copies.
@@ -494,14 +319,11 @@ mod tests {
                 let value: Vec<u8> = (0..vlen).map(|i| b'a' + ((i + step) % 26) as u8).collect();
                 let name: Vec<u8> = if use_entry {
                     let i = (r as usize >> 40) % model.len();
-                    let n = model[i].0.clone();
-                    t.insert(Name::Entry(i), n.len(), raw(&value), value.len()).unwrap();
-                    n
+                    t.get(i).unwrap().0.to_vec()
                 } else {
-                    let n: Vec<u8> = format!("h{}", step % 50).into_bytes();
-                    t.insert(Name::Bytes(raw(&n), None), n.len(), raw(&value), value.len()).unwrap();
-                    n
+                    format!("h{}", step % 50).into_bytes()
                 };
+                t.insert(&name, &value);
                 let size = name.len() + value.len() + 32;
                 if size > max {
                     model.clear();
@@ -515,20 +337,5 @@ mod tests {
             assert_eq!(entries(&t), model, "step {step}");
             assert_eq!(t.size(), model.iter().map(|(n, v)| n.len() + v.len() + 32).sum::<usize>());
         }
-    }
-
-    #[test]
-    fn tags_and_value_checks_are_kept() {
-        let mut t = Dynamic::new();
-        add(&mut t, b"content-length", b"12");
-        add(&mut t, b"x", b" bad");
-        let e = t.get(1).unwrap();
-        assert_eq!((e.tag, e.value_ok), (fields::CONTENT_LENGTH, true));
-        let e = t.get(0).unwrap();
-        assert_eq!((e.tag, e.value_ok), (fields::OTHER, false));
-        let h = huffman::encode(b"user-agent");
-        t.insert(Name::Bytes(Src::Huffman(&h), None), 10, raw(b"x"), 1).unwrap();
-        assert_eq!(t.get(0).unwrap().tag, fields::OTHER);
-        assert_eq!(t.get(0).unwrap().name, b"user-agent");
     }
 }
