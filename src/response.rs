@@ -124,6 +124,11 @@ impl Heads {
         c.put(OK_TEXT_TAIL);
     }
 
+    /// The current Date (for HTTP/2, which writes its own headers).
+    pub fn date(&self) -> &[u8; date::LEN] {
+        self.common.get(SERVER_DATE.len()..).and_then(|d| d.first_chunk()).unwrap_or(&[b' '; date::LEN])
+    }
+
     /// Writes the answer at the start of `out`; returns its length, or `None` if it does not
     /// fit. `head_only`: the answer to HEAD, with the Content-Length the body would have.
     #[inline]
@@ -254,6 +259,7 @@ mod tests {
         // A refreshed date reaches every pre-rendered part.
         let mut heads = Heads::new(DATE);
         heads.refresh(b"Fri, 27 Nov 2026 00:00:00 GMT");
+        assert_eq!(heads.date(), b"Fri, 27 Nov 2026 00:00:00 GMT");
         let mut out = [0u8; MAX_LEN];
         for answer in [ok(Body::Ok), ok(Body::Number(1)), Answer::error(404)] {
             let n = heads.write(&mut out, &answer, Connection::KeepAlive, false).unwrap();

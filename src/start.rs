@@ -335,32 +335,28 @@ pub fn main(stack: sys::InitialStack) -> ! {
     let (probe, port) = claim_port(cfg.port).unwrap_or_else(|e| fail("listening", e));
     let h2 = (cfg.h2c_port != 0).then(|| claim_port(cfg.h2c_port).unwrap_or_else(|e| fail("listening for h2c", e)));
     let (pins, steer) = placement(&cpus, threads);
-    let group = |port: u16| {
-        let ls: Vec<Fd> = (0..threads).map(|_| listener(port).unwrap_or_else(|e| fail("listening", e))).collect();
-        if steer && threads > 1
-            && let Some(l) = ls.first()
-        {
+    // Worker i's listeners join their ports' groups i-th: the steering program, attached to
+    // the first of each group, answers a worker's index.
+    let join = |port: u16, first: bool| {
+        let l = listener(port).unwrap_or_else(|e| fail("listening", e));
+        if first && steer && threads > 1 {
             // Best effort: without it the kernel spreads connections by hash.
             let _ = sys::attach_cbpf(l.raw(), sys::SO_ATTACH_REUSEPORT_CBPF, &cpu_steering(threads as u32));
         }
-        ls
+        l
     };
-    let listeners = group(port);
-    let mut listeners_h2 = h2.as_ref().map(|(_, p)| group(*p)).unwrap_or_default().into_iter();
-    let h2_port = h2.map(|(probe, p)| {
-        drop(probe);
-        p
-    });
-    drop(probe);
+    let h2_port = h2.as_ref().map(|&(_, p)| p);
 
     let wcfg = cfg.worker();
     let mut workers = Vec::with_capacity(threads);
     let mut wakes = Vec::with_capacity(threads);
-    for (listener, cpu) in listeners.into_iter().zip(pins) {
+    for (i, cpu) in pins.into_iter().enumerate() {
+        let listener = join(port, i == 0);
+        let listener_h2 = h2_port.map(|p| join(p, i == 0));
         let wake = sys::eventfd().unwrap_or_else(|e| fail("setting up a worker", e));
         // The worker owns its counter; the main thread only adds to it, until exit.
         wakes.push(wake.raw());
-        let worker = Worker::new(listener, listeners_h2.next(), wake, scanner, wcfg, &SHARED)
+        let worker = Worker::new(listener, listener_h2, wake, scanner, wcfg, &SHARED)
             .unwrap_or_else(|e| fail("setting up a worker", e));
         let mut worker = Box::new(worker);
         let t = thread::spawn(Box::new(move || {
@@ -372,6 +368,9 @@ pub fn main(stack: sys::InitialStack) -> ! {
         .unwrap_or_else(|e| fail("starting a worker", e));
         workers.push(t);
     }
+    // The listeners hold the ports now.
+    drop(probe);
+    drop(h2);
 
     banner(port, h2_port, threads, scanner);
 

@@ -133,8 +133,6 @@ pub struct Worker {
     scan: Scanner,
     cfg: Config,
     heads: Heads,
-    /// The Date, as HTTP/2 answers carry it.
-    date: [u8; date::LEN],
     /// Coarse monotonic seconds.
     now: u32,
     /// Accepting is paused (out of descriptors) until a connection closes or the next tick.
@@ -164,7 +162,7 @@ impl Worker {
         let output = arena::map_zeroed(cfg.wbuf)?;
         let mut w = Worker {
             ep, listener: Some(listener), listener_h2, timer, wake, arena, h2, input, output, scan, cfg,
-            heads: Heads::new(&[b' '; date::LEN]), date: [b' '; date::LEN], now: 0, paused: false, shared, stopping_since: None,
+            heads: Heads::new(&[b' '; date::LEN]), now: 0, paused: false, shared, stopping_since: None,
             ready: [0; READY], ready_len: 0,
         };
         w.refresh_clock();
@@ -222,8 +220,7 @@ impl Worker {
         let (mono, _) = sys::clock_gettime(sys::CLOCK_MONOTONIC);
         self.now = mono as u32;
         let (real, _) = sys::clock_gettime(sys::CLOCK_REALTIME);
-        self.date = date::imf_fixdate(real);
-        self.heads.refresh(&self.date);
+        self.heads.refresh(&date::imf_fixdate(real));
     }
 
     /// The main thread's signal: begin the stop now rather than at the next tick.
@@ -625,7 +622,7 @@ impl Worker {
             Proto::Ws(conn) => ws_served(conn, input, self.output, &cfg.ws),
             Proto::H2 => {
                 let Some(conn) = self.h2.get(index) else { return Next::Close };
-                let cx = h2::Cx { date: &self.date, now, stopping, limits: &cfg.h2 };
+                let cx = h2::Cx { date: self.heads.date(), now, stopping, limits: &cfg.h2 };
                 let fed = conn.feed(input, self.output, &cx);
                 let served = http1::Served {
                     consumed: fed.consumed,

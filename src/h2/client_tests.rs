@@ -389,7 +389,7 @@ fn the_preface_byte_at_a_time_over_a_socket() {
 
 #[test]
 fn a_small_out_buffer_changes_nothing_for_the_client() {
-    let addr = serve(Limits::DEFAULT, 7);
+    let addr = serve(Limits::DEFAULT, conn::MIN_OUT);
     timed(async {
         let c = connect(addr).await;
         let mut set = tokio::task::JoinSet::new();

@@ -5,11 +5,11 @@
 //! Contract: [`Conn::feed`] consumes whole frames only (and preface bytes one by one), leaving a
 //! partial frame for the next call, except that a header block spread over CONTINUATION frames
 //! is left whole until its last frame is in: the worker keeps at least [`CHAIN_MAX`] unconsumed
-//! bytes, and a block needing more is a connection error (§10.5.1). Each frame is a step: the
-//! frames it calls for go into `out` (or, past its end, into the spill, after which no further
-//! step is taken until a later call has drained it), so a call returns with everything it owes
-//! written and nothing half-done. A connection error writes GOAWAY with the last stream id, the
-//! error code and the rule's section, and from then on input is discarded and the call reports
+//! bytes, and a block needing more is a connection error (§10.5.1). Each frame is a step, taken
+//! only while `out` has [`MAX_STEP`] bytes free (so `out` must hold at least [`MIN_OUT`]): the
+//! frames it calls for go into `out`, so a call returns with everything it owes written and
+//! nothing half-done, and stops (`stopped`) when `out` is nearly full. A connection error writes GOAWAY with the last stream id and
+//! the error code (no debug data), and from then on input is discarded and the call reports
 //! [`Next::Done`] once the GOAWAY is out. Time (for the caps) comes only from [`Cx::now`].
 //!
 //! All-zero bytes are a valid `Conn` (every field is a number, a flag, an array of them or an
@@ -21,7 +21,7 @@ use super::fault::Fault;
 use super::frame::{self, Head, HEAD_LEN, MAX_PAYLOAD, MAX_WINDOW};
 use super::hpack::decoder::Decoder;
 use super::hpack::encoder::Encoder;
-use super::out::{Out, Spill};
+use super::cursor::{Cursor as Out, MAX_STEP};
 use super::request::PathBuf;
 use super::stream::{Phase, Streams, MAX_STREAMS};
 use super::{Cx, Fed, Limits, Next};
@@ -30,6 +30,9 @@ use super::{Cx, Fed, Limits, Next};
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// The most bytes the frames of one header block may span (what the worker keeps for us).
 pub const CHAIN_MAX: usize = HEAD_LEN + MAX_PAYLOAD;
+/// The smallest `out` a call takes: what starts every call (our SETTINGS, a GOAWAY), then a
+/// step.
+pub const MIN_OUT: usize = 64 + MAX_STEP;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Stage {
@@ -52,7 +55,6 @@ pub(super) const EMPTIES: usize = 3;
 
 /// One HTTP/2 connection's state (about 14 KiB; see the module docs of [`super`]).
 pub struct Conn {
-    spill: Spill,
     s: State,
 }
 
@@ -90,7 +92,6 @@ pub(super) struct State {
 impl Conn {
     pub const fn new() -> Conn {
         Conn {
-            spill: Spill::new(),
             s: State {
                 stage: Stage::Preface(0),
                 settings_sent: false,
@@ -119,7 +120,6 @@ impl Conn {
     /// that matter (no buffer is cleared).
     #[inline(never)]
     pub fn reset(&mut self, _limits: &Limits) {
-        self.spill.reset();
         let s = &mut self.s;
         s.stage = Stage::Preface(0);
         (s.settings_sent, s.stop, s.peer_gone) = (false, false, false);
@@ -134,25 +134,21 @@ impl Conn {
     /// Feeds received bytes; see [`super`] for the contract.
     #[inline(never)]
     pub fn feed(&mut self, input: &[u8], out: &mut [u8], cx: &Cx<'_>) -> Fed {
-        let Conn { spill, s } = self;
-        let mut w = Out::new(out, spill);
-        w.drain_spill();
-        let mut consumed = 0;
-        if !w.spilled() {
-            s.begin(&mut w, cx);
-            consumed = s.process(input, &mut w, cx);
-            s.send_owed(&mut w);
-        }
-        if w.spill_lost() || s.stage == Stage::Closed {
+        let s = &mut self.s;
+        let mut w = Out::new(out);
+        s.begin(&mut w, cx);
+        let mut consumed = s.process(input, &mut w, cx);
+        s.send_owed(&mut w);
+        if w.overflowed() || s.stage == Stage::Closed {
             s.stage = Stage::Closed;
             consumed = input.len();
         }
-        let stopped = w.spilled();
-        Fed { consumed, written: w.written(), next: if !stopped && s.finished() { Next::Done } else { Next::Open }, stopped }
+        let stopped = !w.has_room();
+        Fed { consumed, written: w.len(), next: if !stopped && s.finished() { Next::Done } else { Next::Open }, stopped }
     }
 
-    /// Writes what is owed without new input (spilled bytes, DATA the peer's window now
-    /// allows, a GOAWAY asked for); returns the bytes written.
+    /// Writes what is owed without new input (DATA the peer's window now allows, a GOAWAY
+    /// asked for); returns the bytes written.
     pub fn flush(&mut self, out: &mut [u8], cx: &Cx<'_>) -> usize {
         self.feed(&[], out, cx).written
     }
@@ -177,7 +173,7 @@ impl Conn {
 
     /// No stream is open and nothing is owed: an idle timeout may close the connection.
     pub fn is_idle(&self) -> bool {
-        self.s.streams.is_empty() && self.spill.is_empty()
+        self.s.streams.is_empty()
     }
 
     /// Answers wait for the peer's flow-control window: the send timeout applies.
@@ -187,13 +183,13 @@ impl Conn {
 
     /// The connection is finished: close it once the bytes already returned are sent.
     pub fn is_done(&self) -> bool {
-        self.spill.is_empty() && self.s.finished()
+        self.s.finished()
     }
 
     /// Output is owed that a call to [`Conn::flush`] would write now.
     pub fn wants_flush(&self) -> bool {
         let s = &self.s;
-        !self.spill.is_empty() || (s.streams.any_sending() && s.can_send()) || (s.stop && s.stage.before_goaway())
+        (s.streams.any_sending() && s.can_send()) || (s.stop && s.stage.before_goaway())
     }
 
     #[cfg(test)]
@@ -235,7 +231,7 @@ impl State {
             w.put(&frame::our_settings(MAX_STREAMS as u32, cx.limits.max_header_list));
         }
         if (self.stop || cx.stopping) && self.stage.before_goaway() {
-            self.goaway(w, frame::NO_ERROR, b"");
+            self.goaway(w, frame::NO_ERROR);
             // Before the client's preface is through, there is nothing to finish.
             self.stage = if self.stage == Stage::Open { Stage::Closing } else { Stage::Closed };
         }
@@ -254,16 +250,17 @@ impl State {
         self.send_window > 0 && self.streams.all().iter().any(|s| s.window > 0 && matches!(s.phase, Phase::Sending { .. }))
     }
 
-    fn goaway(&mut self, w: &mut Out<'_>, code: u32, debug: &[u8]) {
-        w.put(&frame::goaway_head(self.last_id, code, debug.len()));
-        w.put(debug);
+    /// GOAWAY (§6.8) with the last stream id, without debug data (the rule a connection error
+    /// enforces is named next to each [`Fault`]).
+    fn goaway(&mut self, w: &mut Out<'_>, code: u32) {
+        w.put(&frame::goaway(self.last_id, code));
     }
 
     /// A connection error: GOAWAY, then nothing more.
     #[cold]
     #[inline(never)]
     fn fail(&mut self, fault: Fault, w: &mut Out<'_>) {
-        self.goaway(w, fault.code(), fault.section());
+        self.goaway(w, fault.code());
         self.stage = Stage::Closed;
         self.streams.reset();
     }
@@ -328,7 +325,7 @@ impl State {
     #[inline(never)]
     fn process(&mut self, input: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> usize {
         let mut pos = 0;
-        while !w.spilled() {
+        while w.has_room() {
             let rest = input.get(pos..).unwrap_or(&[]);
             if rest.is_empty() {
                 break;

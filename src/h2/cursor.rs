@@ -1,8 +1,13 @@
-//! A bounded writer over a byte slice, for frames and header blocks.
+//! A bounded writer over a byte slice: a connection's output, frames and header blocks.
 //!
 //! Contract: nothing is ever written past the slice. A write that does not fit writes nothing
-//! and sets `overflow`; callers size their buffers so that this never happens on the paths they
-//! take (and tests check the sizes), but a mistake costs a refused write, never a panic.
+//! and sets `overflow`; callers make sure there is room for what they write (a connection takes
+//! a step only with [`MAX_STEP`] bytes free, and tests check that no step writes more), but a
+//! mistake costs a refused write (and the connection), never a panic.
+
+/// The most one step of a connection (one frame in, or one answer's DATA out) writes: one
+/// answer (HEADERS, DATA), a reset and two window updates, or a GOAWAY.
+pub const MAX_STEP: usize = 256;
 
 pub struct Cursor<'a> {
     buf: &'a mut [u8],
@@ -29,6 +34,11 @@ impl<'a> Cursor<'a> {
     /// Whether a write did not fit.
     pub fn overflowed(&self) -> bool {
         self.overflow
+    }
+
+    /// Whether a step may be taken: [`MAX_STEP`] bytes are free.
+    pub fn has_room(&self) -> bool {
+        self.buf.len().saturating_sub(self.len) >= MAX_STEP
     }
 
     /// The bytes written so far.

@@ -14,10 +14,9 @@
 //! asking the client to stop sending without error.
 
 use super::conn::{Stage, State, EMPTIES};
-use super::cursor::Cursor;
 use super::fault::Fault;
 use super::frame::{self, Head};
-use super::out::Out;
+use super::cursor::Cursor as Out;
 use super::request::{self, Verdict};
 use super::respond;
 use super::stream::{body_bytes, BodySlot, Phase, Stream, BODY_CAP};
@@ -72,28 +71,40 @@ fn unpad(head: Head, payload: &[u8], skip: usize) -> Result<&[u8], Fault> {
 }
 
 impl State {
-    /// §6.2, §8.1: a request's header section, or its trailers.
+    /// §6.2, §8.1: a request's header section, or a kept stream's trailers.
     #[inline(never)]
     pub(super) fn on_headers(&mut self, head: Head, block: &[u8], dep: Option<u32>, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
         let id = head.stream;
-        match self.known(id) {
-            Known::Open(i) => return self.trailers(i, head, block, w, cx),
+        let known = self.known(id);
+        match known {
             Known::Closed { opened, .. } => return Err(if opened { Fault::Closed } else { Fault::StreamOrder }),
             Known::Idle if id.is_multiple_of(2) => return Err(Fault::EvenStream),
-            Known::Idle => {}
+            Known::Idle => self.open_id(id),
+            Known::Open(_) => {}
         }
-        self.open_id(id);
-        let mut req = request::Head::new(&mut self.path, cx.limits.max_header_list, false);
+        let mut req = request::Head::new(&mut self.path, cx.limits.max_header_list, known != Known::Idle);
         self.decoder.decode(block, &mut req).map_err(|_| Fault::Compression)?;
         let (verdict, content_length) = (req.verdict(), req.content_length());
-        if self.stage == Stage::Closing {
-            // §6.8: streams opened after our GOAWAY are ignored (their block was decoded above,
-            // to keep the compression state).
-            self.mark_reset(id);
-            return Ok(());
-        }
         let end = head.has(frame::END_STREAM);
         let code = 'refuse: {
+            if let Known::Open(i) = known {
+                // A second HEADERS on a kept stream: trailers, which must end the stream (§8.1);
+                // half-closed (remote) takes no more HEADERS (§5.1).
+                match self.streams.get(i).map(|s| s.phase) {
+                    Some(Phase::Receiving { slot }) if end && verdict == Verdict::Trailers => {
+                        self.end_body(i, slot, w, cx);
+                        return Ok(());
+                    }
+                    Some(Phase::Sending { .. }) => break 'refuse frame::STREAM_CLOSED,
+                    _ => break 'refuse frame::PROTOCOL_ERROR,
+                }
+            }
+            if self.stage == Stage::Closing {
+                // §6.8: streams opened after our GOAWAY are ignored (their block was decoded
+                // above, to keep the compression state).
+                self.mark_reset(id);
+                return Ok(());
+            }
             if dep == Some(id) {
                 // §5.3.1: a stream cannot depend on itself.
                 break 'refuse frame::PROTOCOL_ERROR;
@@ -104,7 +115,10 @@ impl State {
             }
             let (method, path_len, query_at) = match verdict {
                 Verdict::Route { method, path_len, query_at } => (method, path_len, query_at),
-                Verdict::Status(status) => return Ok(self.respond(w, id, None, Answer::error(status), false, !end, cx)),
+                Verdict::Status(status) => {
+                    self.respond(w, id, None, Answer::error(status), false, !end, cx);
+                    return Ok(());
+                }
                 Verdict::Malformed | Verdict::Trailers => break 'refuse frame::PROTOCOL_ERROR,
             };
             if end && content_length.is_some_and(|n| n != 0) {
@@ -113,38 +127,22 @@ impl State {
             }
             let head_only = method == Method::Head;
             let pending = router::route(method, self.path.get(0..query_at), self.path.get(query_at + 1..path_len));
-            if end {
-                return Ok(self.respond(w, id, None, finish(&pending, false), head_only, false, cx));
-            }
-            if content_length.is_some_and(|n| n > cx.limits.max_body) {
-                return Ok(self.respond(w, id, None, Answer::error(413), head_only, true, cx));
-            }
-            let body = BodySlot { pending, head: head_only, content_length, received: 0, window: frame::DEFAULT_WINDOW, unacked: 0 };
-            // Past the bodies we can follow, the stream is refused (nothing was done: the client
-            // may retry it).
-            let Some(slot) = self.streams.take_slot(body) else { break 'refuse frame::REFUSED_STREAM };
-            self.streams.add(Stream { id, window: self.peer_window, phase: Phase::Receiving { slot } });
+            let (answer, reset_after) = match content_length {
+                _ if end => (finish(&pending, false), false),
+                Some(n) if n > cx.limits.max_body => (Answer::error(413), true),
+                _ => {
+                    let body = BodySlot { pending, head: head_only, content_length, received: 0, window: frame::DEFAULT_WINDOW, unacked: 0 };
+                    // Past the bodies we can follow, the stream is refused (nothing was done:
+                    // the client may retry it).
+                    let Some(slot) = self.streams.take_slot(body) else { break 'refuse frame::REFUSED_STREAM };
+                    self.streams.add(Stream { id, window: self.peer_window, phase: Phase::Receiving { slot } });
+                    return Ok(());
+                }
+            };
+            self.respond(w, id, None, answer, head_only, reset_after, cx);
             return Ok(());
         };
         self.stream_error(id, code, w);
-        Ok(())
-    }
-
-    /// A second HEADERS on a kept stream: trailers, which must end the stream (§8.1).
-    #[inline(never)]
-    fn trailers(&mut self, i: usize, head: Head, block: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
-        let mut req = request::Head::new(&mut self.path, cx.limits.max_header_list, true);
-        self.decoder.decode(block, &mut req).map_err(|_| Fault::Compression)?;
-        let verdict = req.verdict();
-        let Some(&Stream { id, phase, .. }) = self.streams.get(i) else { return Ok(()) };
-        match phase {
-            Phase::Receiving { slot } if head.has(frame::END_STREAM) && verdict == Verdict::Trailers => {
-                self.end_body(i, slot, w, cx);
-            }
-            // §5.1: half-closed (remote) takes no more HEADERS.
-            Phase::Sending { .. } => self.stream_error(id, frame::STREAM_CLOSED, w),
-            Phase::Receiving { .. } => self.stream_error(id, frame::PROTOCOL_ERROR, w),
-        }
         Ok(())
     }
 
@@ -174,93 +172,71 @@ impl State {
             // §5.1: DATA after END_STREAM.
             Known::Closed { recent: true, .. } => return Err(Fault::Closed),
             Known::Closed { .. } => self.stream_error(id, frame::STREAM_CLOSED, w),
-            Known::Open(i) => self.body(i, end, data, len, w, cx)?,
+            Known::Open(i) => match self.streams.get(i).map(|s| s.phase) {
+                Some(Phase::Receiving { slot }) => {
+                    let Some(b) = self.streams.slot_mut(slot) else { return Ok(()) };
+                    if len > b.window {
+                        return Err(Fault::FlowControl);
+                    }
+                    b.window -= len;
+                    b.unacked += len as u32;
+                    b.received = b.received.saturating_add(data.len() as u64);
+                    b.pending.feed(data);
+                    let (received, head_only) = (b.received, b.head);
+                    if b.content_length.is_some_and(|n| received > n) {
+                        // §8.1.1: more body than the content-length said.
+                        self.stream_error(id, frame::PROTOCOL_ERROR, w);
+                    } else if received > cx.limits.max_body {
+                        self.respond(w, id, Some(i), Answer::error(413), head_only, !end, cx);
+                    } else if end {
+                        self.end_body(i, slot, w, cx);
+                    } else {
+                        replenish(w, id, &mut b.window, &mut b.unacked);
+                    }
+                }
+                // §5.1: half-closed (remote) takes no more DATA.
+                _ => self.stream_error(id, frame::STREAM_CLOSED, w),
+            },
         }
-        if self.recv_unacked >= REPLENISH {
-            w.put(&frame::window_update(0, self.recv_unacked));
-            self.recv_window += self.recv_unacked as i32;
-            self.recv_unacked = 0;
-        }
-        Ok(())
-    }
-
-    #[inline(never)]
-    fn body(&mut self, i: usize, end: bool, data: &[u8], len: i32, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
-        let Some(&Stream { id, phase, .. }) = self.streams.get(i) else { return Ok(()) };
-        let Phase::Receiving { slot } = phase else {
-            // §5.1: half-closed (remote) takes no more DATA.
-            self.stream_error(id, frame::STREAM_CLOSED, w);
-            return Ok(());
-        };
-        let Some(b) = self.streams.slot_mut(slot) else { return Ok(()) };
-        if len > b.window {
-            return Err(Fault::FlowControl);
-        }
-        b.window -= len;
-        b.received = b.received.saturating_add(data.len() as u64);
-        b.pending.feed(data);
-        let (received, head_only) = (b.received, b.head);
-        if b.content_length.is_some_and(|n| received > n) {
-            // §8.1.1: more body than the content-length said.
-            self.stream_error(id, frame::PROTOCOL_ERROR, w);
-        } else if received > cx.limits.max_body {
-            self.respond(w, id, Some(i), Answer::error(413), head_only, !end, cx);
-        } else if end {
-            self.end_body(i, slot, w, cx);
-        } else {
-            b.unacked += len as u32;
-            if b.unacked >= REPLENISH {
-                w.put(&frame::window_update(id, b.unacked));
-                b.window += b.unacked as i32;
-                b.unacked = 0;
-            }
-        }
+        replenish(w, 0, &mut self.recv_window, &mut self.recv_unacked);
         Ok(())
     }
 
     /// The request body of stream `i` is complete: answer it.
+    #[inline(never)]
     fn end_body(&mut self, i: usize, slot: u8, w: &mut Out<'_>, cx: &Cx<'_>) {
         let Some(&Stream { id, .. }) = self.streams.get(i) else { return };
-        let Some(b) = self.streams.slot_mut(slot).copied() else { return };
+        let Some(b) = self.streams.slot_mut(slot) else { return };
         if b.content_length.is_some_and(|n| n != b.received) {
             // §8.1.1: less body than the content-length said.
             return self.stream_error(id, frame::PROTOCOL_ERROR, w);
         }
-        self.respond(w, id, Some(i), finish(&b.pending, true), b.head, false, cx);
+        let (answer, head_only) = (finish(&b.pending, true), b.head);
+        self.respond(w, id, Some(i), answer, head_only, false, cx);
     }
 
-    /// Writes an answer: HEADERS, then the body through stream entry `kept` (or a new one),
-    /// which [`State::send_data`] sends as far as the windows allow. `reset_after`: the request
-    /// is not complete; once the answer is out, RST_STREAM(NO_ERROR) (§8.1).
+    /// Writes an answer: HEADERS, then the body through a stream entry (stream `kept`'s, which
+    /// is replaced), which [`State::send_data`] sends as far as the windows allow.
+    /// `reset_after`: the request is not complete; once the answer is out, RST_STREAM(NO_ERROR)
+    /// (§8.1).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn respond(&mut self, w: &mut Out<'_>, id: u32, kept: Option<usize>, answer: Answer, head_only: bool, reset_after: bool, cx: &Cx<'_>) {
+        let mut answer = answer;
         let mut buf = [0u8; BODY_CAP];
         let len = body_bytes(&answer, &mut buf).len();
-        let mut frame = [0u8; respond::MAX_HEADERS];
-        let mut c = Cursor::new(&mut frame);
-        respond::head(&mut c, &mut self.encoder, id, &answer, len, head_only || len == 0, cx.date);
-        w.put(c.written());
-        let answer = if head_only { Answer { body: Body::Empty, ..answer } } else { answer };
-        let window = match kept.and_then(|i| self.streams.get(i)) {
-            Some(e) => e.window,
-            None => self.peer_window,
-        };
-        let s = Stream { id, window, phase: Phase::Sending { answer, sent: 0, reset_after } };
-        let i = match kept {
-            Some(i) => {
-                if let Some(Stream { phase: Phase::Receiving { slot }, .. }) = self.streams.get(i).copied() {
-                    self.streams.free_slot(slot);
-                }
-                if let Some(e) = self.streams.get_mut(i) {
-                    *e = s;
-                }
-                Some(i)
-            }
-            // Room was checked when the stream opened.
-            None => self.streams.add(s),
-        };
-        if let Some(i) = i {
+        let empty = head_only || len == 0;
+        respond::head(w, &mut self.encoder, id, &answer, len, empty, cx.date);
+        if empty {
+            answer.body = Body::Empty;
+        }
+        let mut window = self.peer_window;
+        if let Some(i) = kept {
+            window = self.streams.get(i).map_or(window, |s| s.window);
+            self.streams.remove(i);
+        }
+        // Room was checked when the stream opened (or made just above).
+        if let Some(i) = self.streams.add(Stream { id, window, phase: Phase::Sending { answer, sent: 0, reset_after } }) {
             self.send_data(w, i);
         }
     }
@@ -300,10 +276,20 @@ impl State {
     /// Sends the body bytes that waited for window, as far as the windows now allow.
     pub(super) fn send_owed(&mut self, w: &mut Out<'_>) {
         let mut i = 0;
-        while self.send_window > 0 && !w.spilled() && i < self.streams.len() {
+        while self.send_window > 0 && w.has_room() && i < self.streams.len() {
             if !self.send_data(w, i) {
                 i += 1;
             }
         }
+    }
+}
+
+/// Gives window back (WINDOW_UPDATE on stream `id`, 0 for the connection) once half of it is
+/// consumed.
+fn replenish(w: &mut Out<'_>, id: u32, window: &mut i32, unacked: &mut u32) {
+    if *unacked >= REPLENISH {
+        w.put(&frame::window_update(id, *unacked));
+        *window += *unacked as i32;
+        *unacked = 0;
     }
 }

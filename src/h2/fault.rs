@@ -1,6 +1,6 @@
-//! Connection errors (RFC 9113 §5.4.1): each names the rule it enforces, and carries the error
-//! code of the GOAWAY that ends the connection; the section goes out as the GOAWAY's debug data
-//! (a few bytes that tell a peer's developer which rule it broke).
+//! Connection errors (RFC 9113 §5.4.1): each names the rule it enforces (with its section, here
+//! only: the GOAWAY carries no debug data), and carries the error code of the GOAWAY that ends
+//! the connection.
 
 use super::frame;
 
@@ -74,28 +74,6 @@ impl Fault {
             }
             Fault::Internal => frame::INTERNAL_ERROR,
             _ => frame::PROTOCOL_ERROR,
-        }
-    }
-
-    /// The section of RFC 9113 that the rule comes from.
-    pub const fn section(self) -> &'static [u8] {
-        match self {
-            Fault::Preface | Fault::FirstNotSettings => b"RFC9113 3.4",
-            Fault::FrameTooLarge => b"RFC9113 4.2",
-            Fault::Compression => b"RFC9113 4.3",
-            Fault::Idle | Fault::Closed => b"RFC9113 5.1",
-            Fault::EvenStream | Fault::StreamOrder => b"RFC9113 5.1.1",
-            Fault::Padding => b"RFC9113 6.1",
-            Fault::NeedsStream | Fault::NeedsConnection | Fault::Length => b"RFC9113 6",
-            Fault::SettingValue => b"RFC9113 6.5.2",
-            Fault::InitialWindow => b"RFC9113 6.9.2",
-            Fault::ZeroIncrement => b"RFC9113 6.9",
-            Fault::WindowOverflow | Fault::FlowControl => b"RFC9113 6.9.1",
-            Fault::Interrupted | Fault::Continuation => b"RFC9113 6.10",
-            Fault::PushPromise => b"RFC9113 8.4",
-            Fault::HeaderFlood => b"RFC9113 10.5.1",
-            Fault::RapidReset | Fault::SettingsFlood | Fault::PingFlood | Fault::EmptyFlood => b"RFC9113 10.5",
-            Fault::Internal => b"internal",
         }
     }
 }

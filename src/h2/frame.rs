@@ -123,10 +123,10 @@ pub fn ping_ack(payload: &[u8; 8]) -> [u8; 17] {
     f
 }
 
-/// GOAWAY (§6.8) without debug data; callers append debug data via [`goaway_head`].
-pub fn goaway_head(last_stream: u32, code: u32, debug_len: usize) -> [u8; 17] {
+/// GOAWAY (§6.8) without debug data.
+pub fn goaway(last_stream: u32, code: u32) -> [u8; 17] {
     let mut f = [0u8; 17];
-    f[..HEAD_LEN].copy_from_slice(&head(8 + debug_len, GOAWAY, 0, 0));
+    f[..HEAD_LEN].copy_from_slice(&head(8, GOAWAY, 0, 0));
     f[9..13].copy_from_slice(&last_stream.to_be_bytes());
     f[13..17].copy_from_slice(&code.to_be_bytes());
     f
@@ -169,7 +169,7 @@ mod tests {
         assert_eq!(window_update(0, 65_535), [0, 0, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
         assert_eq!(ping_ack(b"12345678")[..9], [0, 0, 8, 6, 1, 0, 0, 0, 0]);
         assert_eq!(&ping_ack(b"12345678")[9..], b"12345678");
-        assert_eq!(goaway_head(7, PROTOCOL_ERROR, 0), [0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1]);
+        assert_eq!(goaway(7, PROTOCOL_ERROR), [0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1]);
         let s = our_settings(128, 8192);
         assert_eq!(Head::parse(&s).unwrap().len, 12);
         assert_eq!(&s[9..], &[0, 3, 0, 0, 0, 128, 0, 6, 0, 0, 0x20, 0]);

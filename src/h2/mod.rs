@@ -45,7 +45,6 @@ pub mod fault;
 pub mod fields;
 pub mod frame;
 pub mod hpack;
-pub mod out;
 pub mod request;
 pub mod respond;
 pub mod stream;

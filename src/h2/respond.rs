@@ -16,14 +16,15 @@ use crate::router::Answer;
 /// The longest `allow` value written (the router's are 24 bytes).
 const ALLOW_CAP: usize = 24;
 /// The largest header block: two size updates (6), status (5), server (6), date (31),
-/// content-type (12), content-length (2 + 1 + 20), allow (2 + 1 + [`ALLOW_CAP`]).
-pub const MAX_BLOCK: usize = 6 + 5 + 6 + 31 + 12 + 23 + 3 + ALLOW_CAP;
+/// content-type (12), content-length (2 + 1 + 2), allow (2 + 1 + [`ALLOW_CAP`]).
+pub const MAX_BLOCK: usize = 6 + 5 + 6 + 31 + 12 + 5 + 3 + ALLOW_CAP;
 /// The HEADERS frame of one answer.
 pub const MAX_HEADERS: usize = HEAD_LEN + MAX_BLOCK;
 /// HEADERS and DATA of one answer.
 pub const MAX_ANSWER: usize = MAX_HEADERS + HEAD_LEN + BODY_CAP;
 
-/// Writes the HEADERS frame of `answer` on `stream`, announcing `content_length` body bytes.
+/// Writes the HEADERS frame of `answer` on `stream`, announcing `content_length` body bytes
+/// (at most [`BODY_CAP`]).
 #[inline(never)]
 pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer, content_length: usize, end_stream: bool, date: &[u8; 29]) {
     let at = c.len();
@@ -32,14 +33,11 @@ pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer,
     enc.start(c);
     enc.status(c, answer.status);
     enc.common(c, date);
-    // content-length, a literal without indexing (name index 28: 0x0f 0x0d), then its digits.
-    let mut field = [0x0f, 0x0d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    let (lead, digits) = field.split_at_mut(3);
-    let n = crate::num::write_u64(digits, content_length as u64);
-    if let [_, _, len] = lead {
-        *len = n as u8;
-    }
-    c.put(field.get(..3 + n).unwrap_or(&[]));
+    // content-length, a literal without indexing (name index 28: 0x0f 0x0d), then its one or
+    // two digits (bodies are short).
+    let n = content_length.min(99) as u8;
+    let field = if n < 10 { [0x0f, 0x0d, 1, b'0' + n, 0] } else { [0x0f, 0x0d, 2, b'0' + n / 10, b'0' + n % 10] };
+    c.put(field.get(..4 + usize::from(n >= 10)).unwrap_or(&field));
     // allow, a literal without indexing (name index 22: 0x0f 0x07).
     if let Some(methods) = answer.extra.allow() {
         c.put(&[0x0f, 0x07, methods.len().min(ALLOW_CAP) as u8]);
@@ -106,10 +104,10 @@ mod tests {
         let answer = Answer { status: 431, body: Body::Reason, extra: Extra::AllowAll };
         let mut buf = [0u8; MAX_ANSWER];
         let mut c = Cursor::new(&mut buf);
-        head(&mut c, &mut enc, u32::MAX >> 1, &answer, usize::MAX, false, DATE);
+        head(&mut c, &mut enc, u32::MAX >> 1, &answer, BODY_CAP, false, DATE);
         data(&mut c, 1, &[b'r'; BODY_CAP], true);
         assert!(!c.overflowed());
-        // One answer, a reset, two window updates and a GOAWAY fit the spill of one step.
-        const _: () = assert!(MAX_ANSWER + 13 + 2 * 13 + 17 + 16 <= super::super::out::SPILL);
+        // One answer, a reset, two window updates and a GOAWAY fit in one step.
+        const _: () = assert!(MAX_ANSWER + 13 + 2 * 13 + 17 <= crate::h2::cursor::MAX_STEP);
     }
 }

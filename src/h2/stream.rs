@@ -143,11 +143,11 @@ impl Streams {
         if let Some(&Stream { phase: Phase::Receiving { slot }, .. }) = self.get(i) {
             self.free_slot(slot);
         }
-        // The last kept stream takes its place (a pattern, not indexing: no bounds check).
-        if let Some([first, .., last]) = self.items.get_mut(i..self.len) {
-            core::mem::swap(first, last);
-        }
-        if i < self.len {
+        // The last kept stream takes its place.
+        if let (Some(&last), true) = (self.all().last(), i < self.len) {
+            if let Some(s) = self.items.get_mut(i) {
+                *s = last;
+            }
             self.len -= 1;
         }
     }

@@ -85,37 +85,31 @@ impl Encoder {
     /// `server`, `date` and `content-type`, in that order.
     #[inline(never)]
     pub fn common(&mut self, c: &mut Cursor<'_>, date: &[u8; 29]) {
-        if self.max < GROUP_SIZE {
-            c.put(PLAIN_SERVER);
-            c.put(PLAIN_DATE);
-            c.put(date);
-            c.put(PLAIN_TYPE);
-            return;
-        }
         // After the group, the entries are (newest first) the dates added since, newest first,
         // then content-type, the group's date and server: with `extra` dates, content-type is
         // at 62 + extra and server at 64 + extra (at most 124: the table holds few dates).
         let extra = self.group.saturating_sub(1) as u8;
-        if self.group != 0 && self.date == *date {
-            let newest_date = if extra == 0 { 63 } else { 62 };
-            c.put(&[0x80 | (64 + extra), 0x80 | newest_date, 0x80 | (62 + extra)]);
-            return;
-        }
-        self.date = *date;
-        if self.group != 0 && GROUP_SIZE + DATE_SIZE * self.group <= self.max {
+        let indexed = [0x80 | (64 + extra), 0x80 | if extra == 0 { 63 } else { 62 }, 0x80 | (62 + extra), 0x80 | (63 + extra)];
+        let (server, date_field, content_type): (&[u8], &[u8], &[u8]) = if self.max < GROUP_SIZE {
+            (PLAIN_SERVER, PLAIN_DATE, PLAIN_TYPE)
+        } else if self.group != 0 && self.date == *date {
+            (&indexed[..1], &indexed[1..2], &indexed[2..3])
+        } else if self.group != 0 && GROUP_SIZE + DATE_SIZE * self.group <= self.max {
             // One more date: server is indexed before it is added, content-type after.
             self.group += 1;
-            c.byte(0x80 | (64 + extra));
-            c.put(ADD_DATE);
+            (&indexed[..1], ADD_DATE, &indexed[3..])
+        } else {
+            self.group = 1;
+            (ADD_SERVER, ADD_DATE, ADD_TYPE)
+        };
+        c.put(server);
+        c.put(date_field);
+        if date_field.len() > 1 {
+            // A literal: the value follows.
             c.put(date);
-            c.byte(0x80 | (63 + extra));
-            return;
+            self.date = *date;
         }
-        self.group = 1;
-        c.put(ADD_SERVER);
-        c.put(ADD_DATE);
-        c.put(date);
-        c.put(ADD_TYPE);
+        c.put(content_type);
     }
 }
 
