@@ -263,9 +263,9 @@ mod tests {
         let mut input = h2::conn::PREFACE.to_vec();
         input.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
         input.extend_from_slice(&[0, 0, 3, 1, 5, 0, 0, 0, 1, 0x82, 0x86, 0x84]);
-        let mut out = [0u8; 1024];
+        let mut out = vec![0u8; h2::conn::MIN_OUT];
         let cx = h2::Cx { date: b"Sun, 06 Nov 1994 08:49:37 GMT", now: 0, stopping: false, limits: &limits };
-        let fed = conn.feed(&input, &mut out, &cx);
+        let fed = conn.feed(&mut input, &mut out, &cx);
         assert_eq!(fed.consumed, input.len());
         // SETTINGS, its ACK, HEADERS and DATA `ok` ending stream 1.
         assert!(out[..fed.written].ends_with(&[0, 0, 2, 0, 1, 0, 0, 0, 1, b'o', b'k']), "{:?}", &out[..fed.written]);

@@ -192,7 +192,7 @@ impl Config {
             linger_timeout: 2,
             grace: self.grace,
             ws: crate::ws::Limits { max_message: self.max_message as u64 },
-            h2: crate::h2::Limits { max_body: self.max_body as u64, ..crate::h2::Limits::DEFAULT },
+            h2: crate::h2::Limits { max_body: self.max_body as u64 },
         }
     }
 }

@@ -607,7 +607,8 @@ impl Worker {
         slot.io &= !STOPPED;
         let total = had + fresh;
         let in_slot = had > 0;
-        let input: &[u8] = if in_slot { rbuf.get(..total).unwrap_or_default() } else { self.input.get(..total).unwrap_or_default() };
+        // Mutable for HTTP/2, which joins a header block's fragments where they are.
+        let input: &mut [u8] = if in_slot { rbuf.get_mut(..total).unwrap_or_default() } else { self.input.get_mut(..total).unwrap_or_default() };
 
         // 4. The connection's protocol answers what the input completes.
         let stopping = self.stopping_since.is_some();
@@ -624,6 +625,13 @@ impl Worker {
                 let Some(conn) = self.h2.get(index) else { return Next::Close };
                 let cx = h2::Cx { date: self.heads.date(), now, stopping, limits: &cfg.h2 };
                 let fed = conn.feed(input, self.output, &cx);
+                // Answers held back by the peer's window: the send timeout runs; after our
+                // GOAWAY, the linger does.
+                if conn.is_blocked() {
+                    slot.deadline = now.wrapping_add(cfg.send_timeout);
+                } else if !conn.is_stopped() {
+                    slot.deadline = now.wrapping_add(cfg.idle_timeout);
+                }
                 let served = http1::Served {
                     consumed: fed.consumed,
                     written: fed.written,
@@ -679,13 +687,6 @@ impl Worker {
             Proto::Ws(c) if c.is_open() => slot.deadline = now.wrapping_add(cfg.idle_timeout),
             // Our close has just gone: the peer has the linger time to answer it.
             Proto::Ws(_) if closing => slot.deadline = now.wrapping_add(cfg.linger_timeout),
-            // Answers held back by the peer's window: the send timeout runs; after our GOAWAY,
-            // the linger does.
-            Proto::H2 => match self.h2.get(index) {
-                Some(c) if c.is_blocked() => slot.deadline = now.wrapping_add(cfg.send_timeout),
-                Some(c) if !c.is_stopped() => slot.deadline = now.wrapping_add(cfg.idle_timeout),
-                _ => {}
-            },
             _ => {}
         }
 

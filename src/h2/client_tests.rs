@@ -28,7 +28,7 @@ fn serve_one(mut sock: TcpStream, limits: Limits, out_size: usize) {
         let date = crate::date::imf_fixdate(u64::from(now()));
         loop {
             let cx = Cx { date: &date, now: now(), stopping: false, limits: &limits };
-            let fed = conn.feed(&kept, &mut out, &cx);
+            let fed = conn.feed(&mut kept, &mut out, &cx);
             if sock.write_all(&out[..fed.written]).is_err() {
                 return;
             }

@@ -5,10 +5,11 @@
 //! Contract: [`Conn::feed`] consumes whole frames only (and preface bytes one by one), leaving a
 //! partial frame for the next call, except that a header block spread over CONTINUATION frames
 //! is left whole until its last frame is in: the worker keeps at least [`CHAIN_MAX`] unconsumed
-//! bytes, and a block needing more is a connection error (§10.5.1). Each frame is a step, taken
-//! only while `out` has [`MAX_STEP`] bytes free (so `out` must hold at least [`MIN_OUT`]): the
-//! frames it calls for go into `out`, so a call returns with everything it owes written and
-//! nothing half-done, and stops (`stopped`) when `out` is nearly full. A connection error writes GOAWAY with the last stream id and
+//! bytes, and a block needing more is a connection error (§10.5.1). The last [`SCRATCH`] bytes of
+//! `out` are working space (HPACK literals are decoded there), the rest takes the output. Each
+//! frame is a step, taken only while that has [`MAX_STEP`] bytes free (so `out` must hold at
+//! least [`MIN_OUT`]): the frames it calls for go into `out`, so a call returns with everything
+//! it owes written and nothing half-done, and stops (`stopped`) when the output is nearly full. A connection error writes GOAWAY with the last stream id and
 //! the error code (no debug data), and from then on input is discarded and the call reports
 //! [`Next::Done`] once the GOAWAY is out. Time (for the caps) comes only from [`Cx::now`].
 //!
@@ -19,20 +20,20 @@
 use super::exchange::Known;
 use super::fault::Fault;
 use super::frame::{self, Head, HEAD_LEN, MAX_PAYLOAD, MAX_WINDOW};
-use super::hpack::decoder::Decoder;
+use super::hpack::decoder::{Decoder, SCRATCH};
 use super::hpack::encoder::Encoder;
 use super::cursor::{Cursor as Out, MAX_STEP};
 use super::request::PathBuf;
 use super::stream::{Phase, Streams, MAX_STREAMS};
-use super::{Cx, Fed, Limits, Next};
+use super::{Cx, Fed, Limits, Next, EMPTY_FRAMES_PER_SEC, MAX_HEADER_LIST, PINGS_PER_SEC, RESETS_PER_SEC, SETTINGS_PER_SEC};
 
 /// The client connection preface (§3.4).
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// The most bytes the frames of one header block may span (what the worker keeps for us).
 pub const CHAIN_MAX: usize = HEAD_LEN + MAX_PAYLOAD;
 /// The smallest `out` a call takes: what starts every call (our SETTINGS, a GOAWAY), then a
-/// step.
-pub const MIN_OUT: usize = 64 + MAX_STEP;
+/// step, and the HPACK scratch buffer (the last [`SCRATCH`] bytes, working space, not output).
+pub const MIN_OUT: usize = 64 + MAX_STEP + SCRATCH;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Stage {
@@ -133,9 +134,12 @@ impl Conn {
 
     /// Feeds received bytes; see [`super`] for the contract.
     #[inline(never)]
-    pub fn feed(&mut self, input: &[u8], out: &mut [u8], cx: &Cx<'_>) -> Fed {
+    pub fn feed(&mut self, input: &mut [u8], out: &mut [u8], cx: &Cx<'_>) -> Fed {
         let s = &mut self.s;
+        // The end of `out` is the HPACK scratch buffer, the rest takes the output.
+        let (out, scratch) = out.split_at_mut(out.len().saturating_sub(SCRATCH));
         let mut w = Out::new(out);
+        w.scratch = scratch;
         s.begin(&mut w, cx);
         let mut consumed = s.process(input, &mut w, cx);
         s.send_owed(&mut w);
@@ -150,7 +154,7 @@ impl Conn {
     /// Writes what is owed without new input (DATA the peer's window now allows, a GOAWAY
     /// asked for); returns the bytes written.
     pub fn flush(&mut self, out: &mut [u8], cx: &Cx<'_>) -> usize {
-        self.feed(&[], out, cx).written
+        self.feed(&mut [], out, cx).written
     }
 
     /// Begins the stop: GOAWAY(NO_ERROR) with the last stream id at the next call (a
@@ -228,7 +232,7 @@ impl State {
     fn begin(&mut self, w: &mut Out<'_>, cx: &Cx<'_>) {
         if !self.settings_sent {
             self.settings_sent = true;
-            w.put(&frame::our_settings(MAX_STREAMS as u32, cx.limits.max_header_list));
+            w.put(&frame::our_settings(MAX_STREAMS as u32, MAX_HEADER_LIST));
         }
         if (self.stop || cx.stopping) && self.stage.before_goaway() {
             self.goaway(w, frame::NO_ERROR);
@@ -253,7 +257,7 @@ impl State {
     /// GOAWAY (§6.8) with the last stream id, without debug data (the rule a connection error
     /// enforces is named next to each [`Fault`]).
     fn goaway(&mut self, w: &mut Out<'_>, code: u32) {
-        w.put(&frame::goaway(self.last_id, code));
+        w.frame(frame::GOAWAY, 0, 0, &(u64::from(self.last_id) << 32 | u64::from(code)).to_be_bytes());
     }
 
     /// A connection error: GOAWAY, then nothing more.
@@ -273,9 +277,8 @@ impl State {
             self.second = cx.now;
             self.counts = [0; 4];
         }
-        let l = cx.limits;
-        let cap = [l.resets_per_sec, l.pings_per_sec, l.settings_per_sec, l.empty_frames_per_sec];
-        match (self.counts.get_mut(k), cap.get(k)) {
+        const CAPS: [u32; 4] = [RESETS_PER_SEC, PINGS_PER_SEC, SETTINGS_PER_SEC, EMPTY_FRAMES_PER_SEC];
+        match (self.counts.get_mut(k), CAPS.get(k)) {
             (Some(n), Some(&cap)) => {
                 *n += 1;
                 *n > cap
@@ -323,10 +326,10 @@ impl State {
 
     /// Runs the frames in `input`; returns the bytes consumed.
     #[inline(never)]
-    fn process(&mut self, input: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> usize {
+    fn process(&mut self, input: &mut [u8], w: &mut Out<'_>, cx: &Cx<'_>) -> usize {
         let mut pos = 0;
         while w.has_room() {
-            let rest = input.get(pos..).unwrap_or(&[]);
+            let rest = input.get_mut(pos..).unwrap_or(&mut []);
             if rest.is_empty() {
                 break;
             }
@@ -375,15 +378,14 @@ impl State {
     }
 
     /// A header block spread over HEADERS and CONTINUATION frames at the start of `rest`: once
-    /// its frames are all in, the fragments are joined and handled as one block, and the bytes
-    /// its frames take are returned (`None` before). Remembers how far it looked, so that
+    /// its frames are all in, the fragments are joined (in `rest`) and handled as one block, and
+    /// the bytes its frames take are returned (`None` before). Remembers how far it looked, so that
     /// frames arriving one by one are looked at once each.
     #[cold]
     #[inline(never)]
-    fn chain(&mut self, rest: &[u8], head: Head, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<Option<usize>, Fault> {
-        let first_end = HEAD_LEN + head.len;
-        let (mut at, mut frag) = (first_end, head.len);
-        if self.chain_at > first_end && self.chain_at <= rest.len() {
+    fn chain(&mut self, rest: &mut [u8], head: Head, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<Option<usize>, Fault> {
+        let (mut at, mut frag) = (HEAD_LEN + head.len, head.len);
+        if self.chain_at > at && self.chain_at <= rest.len() {
             (at, frag) = (self.chain_at, self.chain_frag);
         }
         loop {
@@ -394,7 +396,7 @@ impl State {
                 return Err(Fault::Interrupted);
             }
             let end = at + HEAD_LEN + h.len;
-            if end > CHAIN_MAX || frag + h.len > cx.limits.max_header_list as usize {
+            if end > CHAIN_MAX || frag + h.len > MAX_HEADER_LIST as usize {
                 return Err(Fault::HeaderFlood);
             }
             if end > rest.len() {
@@ -406,33 +408,33 @@ impl State {
             }
         }
         (self.chain_at, self.chain_frag) = (0, 0);
-        // All in: the fragments joined.
-        let mut block = [0u8; CHAIN_MAX];
-        let first = rest.get(HEAD_LEN..first_end).unwrap_or(&[]);
-        let (fragment, dep) = super::exchange::headers_fragment(head, first)?;
-        let mut n = 0;
-        let mut next = first_end;
-        let mut piece = fragment;
-        loop {
-            block.get_mut(n..n + piece.len()).ok_or(Fault::HeaderFlood)?.copy_from_slice(piece);
-            n += piece.len();
-            let Some(h) = rest.get(next..at).and_then(Head::parse) else { break };
-            piece = rest.get(next + HEAD_LEN..next + HEAD_LEN + h.len).unwrap_or(&[]);
-            next += HEAD_LEN + h.len;
+        // All in: the fragments joined where they are, each moved down over the frame header
+        // (and the first frame's padding) before it.
+        let first_end = HEAD_LEN + head.len;
+        let (start, end, dep) = super::exchange::headers_fragment(head, rest.get(HEAD_LEN..first_end).unwrap_or(&[]))?;
+        let (start, mut end, mut next) = (HEAD_LEN + start, HEAD_LEN + end, first_end);
+        while let Some(h) = rest.get(next..at).and_then(Head::parse) {
+            let from = next + HEAD_LEN;
+            for k in 0..h.len {
+                let b = rest.get(from + k).copied().unwrap_or(0);
+                if let Some(d) = rest.get_mut(end + k) {
+                    *d = b;
+                }
+            }
+            (end, next) = (end + h.len, from + h.len);
         }
-        self.on_headers(head, block.get(..n).unwrap_or(&[]), dep, w, cx)?;
+        self.on_headers(head, rest.get(start..end).unwrap_or(&[]), dep, w, cx)?;
         Ok(Some(at))
     }
 
-    #[inline(never)]
     fn frame(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
         let id = head.stream;
         let on_stream = id != 0;
         match head.kind {
             frame::DATA => self.on_data(head, payload, w, cx),
             frame::HEADERS => {
-                let (fragment, dep) = super::exchange::headers_fragment(head, payload)?;
-                self.on_headers(head, fragment, dep, w, cx)
+                let (start, end, dep) = super::exchange::headers_fragment(head, payload)?;
+                self.on_headers(head, payload.get(start..end).unwrap_or(&[]), dep, w, cx)
             }
             // §6.3: priorities are accepted and ignored, after their checks.
             frame::PRIORITY if !on_stream => Err(Fault::NeedsStream),
@@ -455,7 +457,7 @@ impl State {
                     if self.over(PINGS, cx) {
                         return Err(Fault::PingFlood);
                     }
-                    w.put(&frame::ping_ack(data));
+                    w.frame(frame::PING, frame::ACK, 0, data);
                 }
                 Ok(())
             }
@@ -474,7 +476,6 @@ impl State {
     }
 
     /// §6.5: apply the peer's settings, acknowledge them.
-    #[inline(never)]
     fn on_settings(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
         if head.has(frame::ACK) {
             return if head.len == 0 { Ok(()) } else { Err(Fault::Length) };
@@ -511,12 +512,11 @@ impl State {
                 _ => {}
             }
         }
-        w.put(&frame::SETTINGS_ACK);
+        w.frame(frame::SETTINGS, frame::ACK, 0, &[]);
         Ok(())
     }
 
     /// §6.9: more window for the connection or a stream.
-    #[inline(never)]
     fn on_window_update(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>) -> Result<(), Fault> {
         if payload.len() != 4 {
             return Err(Fault::Length);
@@ -551,7 +551,6 @@ impl State {
     }
 
     /// §6.4: the peer resets a stream. Counted against the rapid-reset cap.
-    #[inline(never)]
     fn on_rst_stream(&mut self, head: Head, payload: &[u8], cx: &Cx<'_>) -> Result<(), Fault> {
         if head.stream == 0 {
             return Err(Fault::NeedsStream);
@@ -576,7 +575,7 @@ impl State {
     /// A stream error (§5.4.2): RST_STREAM, and the stream is forgotten.
     #[inline(never)]
     pub(super) fn stream_error(&mut self, id: u32, code: u32, w: &mut Out<'_>) {
-        w.put(&frame::rst_stream(id, code));
+        w.frame(frame::RST_STREAM, 0, id, &code.to_be_bytes());
         if let Some(i) = self.streams.find(id) {
             self.streams.remove(i);
         }

@@ -13,11 +13,13 @@ pub struct Cursor<'a> {
     buf: &'a mut [u8],
     len: usize,
     overflow: bool,
+    /// Working space that goes with the output (a connection's HPACK scratch buffer).
+    pub scratch: &'a mut [u8],
 }
 
 impl<'a> Cursor<'a> {
     pub fn new(buf: &'a mut [u8]) -> Self {
-        Cursor { buf, len: 0, overflow: false }
+        Cursor { buf, len: 0, overflow: false, scratch: &mut [] }
     }
 
     /// Bytes written so far.
@@ -44,6 +46,13 @@ impl<'a> Cursor<'a> {
     /// The bytes written so far.
     pub fn written(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// A frame (RFC 9113 §4.1): its 9-byte header, then `payload`.
+    #[inline(never)]
+    pub fn frame(&mut self, kind: u8, flags: u8, stream: u32, payload: &[u8]) {
+        self.put(&crate::h2::frame::head(payload.len(), kind, flags, stream));
+        self.put(payload);
     }
 
     #[inline(never)]

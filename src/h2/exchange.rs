@@ -45,29 +45,30 @@ fn finish(pending: &router::Pending, has_body: bool) -> Answer {
 /// Window given back once this much of it is consumed: half the initial window.
 const REPLENISH: u32 = (frame::DEFAULT_WINDOW / 2) as u32;
 
-/// A HEADERS frame's header block fragment without padding and priority fields (§6.2), and
-/// the stream it says it depends on.
+/// Where a HEADERS frame's header block fragment lies in its payload, without padding and
+/// priority fields (§6.2), and the stream it says it depends on.
 #[inline(never)]
-pub fn headers_fragment(head: Head, payload: &[u8]) -> Result<(&[u8], Option<u32>), Fault> {
+pub fn headers_fragment(head: Head, payload: &[u8]) -> Result<(usize, usize, Option<u32>), Fault> {
     if head.stream == 0 {
         return Err(Fault::NeedsStream);
     }
     let prio = head.has(frame::PRIORITY_FLAG);
-    let fragment = unpad(head, payload, if prio { 5 } else { 0 })?;
+    let (start, end) = span(head, payload, if prio { 5 } else { 0 })?;
     let dep = frame::u32_at(payload, usize::from(head.has(frame::PADDED))) & 0x7fff_ffff;
-    Ok((fragment, prio.then_some(dep)))
+    Ok((start, end, prio.then_some(dep)))
 }
 
-/// A DATA or HEADERS payload without its padding (§6.1, §6.2) and its first `skip` bytes.
-fn unpad(head: Head, payload: &[u8], skip: usize) -> Result<&[u8], Fault> {
-    let (pad, rest) = match payload.split_first() {
-        Some((&pad, rest)) if head.has(frame::PADDED) => (usize::from(pad), rest),
-        None if head.has(frame::PADDED) => return Err(Fault::Padding),
-        _ => (0, payload),
-    };
-    let rest = rest.get(skip..).ok_or(Fault::Length)?;
-    let len = rest.len().checked_sub(pad).ok_or(Fault::Padding)?;
-    Ok(rest.get(..len).unwrap_or(&[]))
+/// Where a DATA or HEADERS payload's content lies, without its padding (§6.1, §6.2) and the
+/// `skip` bytes after the pad length.
+fn span(head: Head, payload: &[u8], skip: usize) -> Result<(usize, usize), Fault> {
+    let padded = head.has(frame::PADDED);
+    let pad = if padded { usize::from(*payload.first().ok_or(Fault::Padding)?) } else { 0 };
+    let start = usize::from(padded) + skip;
+    if payload.len() < start {
+        return Err(Fault::Length);
+    }
+    let end = payload.len().checked_sub(pad).filter(|&end| end >= start).ok_or(Fault::Padding)?;
+    Ok((start, end))
 }
 
 impl State {
@@ -82,8 +83,8 @@ impl State {
             Known::Idle => self.open_id(id),
             Known::Open(_) => {}
         }
-        let mut req = request::Head::new(&mut self.path, cx.limits.max_header_list, known != Known::Idle);
-        self.decoder.decode(block, &mut req).map_err(|_| Fault::Compression)?;
+        let mut req = request::Head::new(&mut self.path, super::MAX_HEADER_LIST, known != Known::Idle);
+        self.decoder.decode_in(block, w.scratch, &mut req).map_err(|_| Fault::Compression)?;
         let (verdict, content_length) = (req.verdict(), req.content_length());
         let end = head.has(frame::END_STREAM);
         let code = 'refuse: {
@@ -153,7 +154,8 @@ impl State {
         if id == 0 {
             return Err(Fault::NeedsStream);
         }
-        let data = unpad(head, payload, 0)?;
+        let (start, end) = span(head, payload, 0)?;
+        let data = payload.get(start..end).unwrap_or(&[]);
         // §6.9.1: the whole frame counts against both windows, padding included.
         let len = payload.len() as i32;
         if len > self.recv_window {
@@ -252,8 +254,7 @@ impl State {
         let n = rest.len().min(window.min(self.send_window).max(0) as usize);
         let done = n == rest.len();
         if n > 0 {
-            w.put(&frame::head(n, frame::DATA, if done { frame::END_STREAM } else { 0 }, id));
-            w.put(rest.get(..n).unwrap_or(&[]));
+            w.frame(frame::DATA, if done { frame::END_STREAM } else { 0 }, id, rest.get(..n).unwrap_or(&[]));
             self.send_window -= n as i32;
         } else if !done {
             return false;
@@ -261,7 +262,7 @@ impl State {
         if done {
             self.streams.remove(i);
             if reset_after {
-                w.put(&frame::rst_stream(id, frame::NO_ERROR));
+                w.frame(frame::RST_STREAM, 0, id, &frame::NO_ERROR.to_be_bytes());
                 self.mark_reset(id);
             }
             return true;
@@ -288,7 +289,7 @@ impl State {
 /// consumed.
 fn replenish(w: &mut Out<'_>, id: u32, window: &mut i32, unacked: &mut u32) {
     if *unacked >= REPLENISH {
-        w.put(&frame::window_update(id, *unacked));
+        w.frame(frame::WINDOW_UPDATE, 0, id, &unacked.to_be_bytes());
         *window += *unacked as i32;
         *unacked = 0;
     }

@@ -40,7 +40,6 @@ static NAMED: &[u8] = b"\x08\x0econtent-length\x01\x0a:authority\x02\x07:method\
     \x06\x0aconnection\x06\x0akeep-alive\x06\x10proxy-connection\x06\x11transfer-encoding\x06\x07upgrade\x07\x02te";
 
 /// The tag of a field name.
-#[inline(never)]
 pub fn classify(name: &[u8]) -> u8 {
     let (pseudo, rest) = match name.split_first() {
         Some((b':', rest)) => (true, rest),
@@ -61,7 +60,6 @@ pub fn classify(name: &[u8]) -> u8 {
 }
 
 /// Whether a field value follows the rules.
-#[inline(never)]
 pub fn value_ok(v: &[u8]) -> bool {
     let space = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
     v.iter().all(|&b| crate::http1::scan::is_value_byte(b)) && !space(v.first()) && !space(v.last())

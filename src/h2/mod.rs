@@ -28,7 +28,7 @@
 //! - [`Conn::is_idle`] for the idle timeout, [`Conn::is_blocked`] for the send timeout (the
 //!   peer keeps its window closed on answers we owe).
 //!
-//! Limits and caps ([`Limits::DEFAULT`]): request body 8 KiB (past it 413, and RST_STREAM
+//! Limits and caps ([`Limits::DEFAULT`] and the constants): request body 8 KiB (past it 413, and RST_STREAM
 //! NO_ERROR when the request was not complete), decoded header list 8 KiB (past it 431; the
 //! block is still decoded, at most 16 KiB, so the connection keeps its compression state),
 //! `:path` 2 KiB (414), 128 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS; past it
@@ -56,31 +56,25 @@ mod client_tests;
 
 pub use conn::Conn;
 
-/// What a connection may take, and how often per second the peer may do what costs us.
+/// The largest decoded header list (RFC 9113 §6.5.2 units: names, values and 32 octets per
+/// field); advertised as SETTINGS_MAX_HEADER_LIST_SIZE. Past it, 431.
+pub const MAX_HEADER_LIST: u32 = 8192;
+/// What the peer may do per second that costs us: reset streams (CVE-2023-44487), PINGs,
+/// SETTINGS, DATA frames with no data and no END_STREAM.
+pub const RESETS_PER_SEC: u32 = 100;
+pub const PINGS_PER_SEC: u32 = 100;
+pub const SETTINGS_PER_SEC: u32 = 100;
+pub const EMPTY_FRAMES_PER_SEC: u32 = 100;
+
+/// What a connection may take (the other limits are the constants above).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// The largest request body (past it, 413).
     pub max_body: u64,
-    /// The largest decoded header list (RFC 9113 §6.5.2 units: names, values and 32 octets
-    /// per field); advertised as SETTINGS_MAX_HEADER_LIST_SIZE. Past it, 431.
-    pub max_header_list: u32,
-    /// RST_STREAM frames from the client per second (CVE-2023-44487).
-    pub resets_per_sec: u32,
-    pub pings_per_sec: u32,
-    pub settings_per_sec: u32,
-    /// DATA frames with no data and no END_STREAM per second.
-    pub empty_frames_per_sec: u32,
 }
 
 impl Limits {
-    pub const DEFAULT: Limits = Limits {
-        max_body: 8192,
-        max_header_list: 8192,
-        resets_per_sec: 100,
-        pings_per_sec: 100,
-        settings_per_sec: 100,
-        empty_frames_per_sec: 100,
-    };
+    pub const DEFAULT: Limits = Limits { max_body: 8192 };
 }
 
 impl Default for Limits {

@@ -44,10 +44,6 @@ impl Default for PathBuf {
     }
 }
 
-/// The methods we know, as `length, name`, in the order of [`VERBS`].
-static KNOWN: &[u8] = b"\x03GET\x04HEAD\x04POST\x07OPTIONS\x07CONNECT";
-const VERBS: [Verb; 5] = [Verb::Known(Method::Get), Verb::Known(Method::Head), Verb::Known(Method::Post), Verb::Known(Method::Options), Verb::Connect];
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Verb {
     Known(Method),
@@ -136,7 +132,6 @@ impl<'p> Head<'p> {
         self.seen & (1 << tag) != 0
     }
 
-    #[inline(never)]
     pub fn verdict(&self) -> Verdict {
         if self.size > self.limit {
             return Verdict::Status(431);
@@ -197,18 +192,15 @@ impl Sink for Head<'_> {
         let mut ok = fields::value_ok(value);
         match tag {
             fields::METHOD => {
-                let mut t = KNOWN;
-                let mut verb = Verb::Other;
-                for v in VERBS {
-                    let (&len, rest) = t.split_first().unwrap_or((&0, &[]));
-                    let (known, next) = rest.split_at_checked(usize::from(len)).unwrap_or((rest, &[]));
-                    if known == value {
-                        verb = v;
-                    }
-                    t = next;
-                }
+                self.verb = Some(match value {
+                    b"GET" => Verb::Known(Method::Get),
+                    b"HEAD" => Verb::Known(Method::Head),
+                    b"POST" => Verb::Known(Method::Post),
+                    b"OPTIONS" => Verb::Known(Method::Options),
+                    b"CONNECT" => Verb::Connect,
+                    _ => Verb::Other,
+                });
                 ok &= !value.is_empty() && value.iter().all(|&b| is_tchar(b));
-                self.verb = Some(verb);
             }
             fields::PATH => {
                 self.path_long = value.len() > PATH_CAP;

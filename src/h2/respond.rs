@@ -25,7 +25,6 @@ pub const MAX_ANSWER: usize = MAX_HEADERS + HEAD_LEN + BODY_CAP;
 
 /// Writes the HEADERS frame of `answer` on `stream`, announcing `content_length` body bytes
 /// (at most [`BODY_CAP`]).
-#[inline(never)]
 pub fn head(c: &mut Cursor<'_>, enc: &mut Encoder, stream: u32, answer: &Answer, content_length: usize, end_stream: bool, date: &[u8; 29]) {
     let at = c.len();
     c.put(&[0; HEAD_LEN]);

@@ -4,10 +4,10 @@
 //! order, to a [`Sink`], keeping the dynamic table in step with the peer's encoder whatever the
 //! sink thinks of the fields (a refused request still updates the table, RFC 9113 §4.3). Every
 //! field reaches the sink as plain bytes: indexed ones straight from the tables, literals decoded
-//! (Huffman included) into a scratch buffer of [`SCRATCH`] bytes on the stack, so every byte of
-//! every Huffman string is decoded and checked, however little the field matters. A field past
-//! the scratch buffer is handed on cut short, with its whole size: the sink counts it against
-//! its list limit (it is larger than any list we take). Dynamic table size updates are accepted
+//! (Huffman included) into the caller's scratch buffer (at least [`SCRATCH`] bytes; it need not
+//! be cleared), so every byte of every Huffman string is decoded and checked, however little the
+//! field matters. A field past the scratch buffer is handed on cut short, with its whole size:
+//! the sink counts it against its list limit (it is larger than any list we take). Dynamic table size updates are accepted
 //! only at the start of a block and only up to [`table::CAPACITY`] (§4.2).
 
 use super::huffman;
@@ -21,7 +21,7 @@ pub trait Sink {
     fn field(&mut self, name: &[u8], value: &[u8], size: usize);
 }
 
-/// The scratch buffer for a literal's name and value.
+/// The scratch buffer for a literal's name and value: at least twice the largest table entry.
 pub const SCRATCH: usize = 8192;
 
 /// The request side's HPACK state: the dynamic table.
@@ -55,10 +55,17 @@ impl Decoder {
         self.table.reset();
     }
 
-    /// Decodes one complete header block.
-    #[inline(never)]
+    /// Decodes one complete header block, with a scratch buffer from the tests.
+    #[cfg(test)]
     pub fn decode(&mut self, block: &[u8], sink: &mut impl Sink) -> Result<(), Error> {
-        let mut scratch = [0u8; SCRATCH];
+        self.decode_in(block, &mut [0; SCRATCH], sink)
+    }
+
+    /// Decodes one complete header block, literals in `scratch` (see the module docs).
+    #[inline(never)]
+    pub fn decode_in(&mut self, block: &[u8], scratch: &mut [u8], sink: &mut impl Sink) -> Result<(), Error> {
+        let n = scratch.len().min(SCRATCH);
+        let scratch = scratch.get_mut(..n).unwrap_or_default();
         let mut pos = 0;
         let mut at_start = true;
         while let Some(&b) = block.get(pos) {
@@ -82,10 +89,10 @@ impl Decoder {
                 continue;
             }
             let name_len = match index {
-                0 => string(block, &mut pos, &mut scratch)?,
+                0 => string(block, &mut pos, scratch)?,
                 _ => {
                     let (name, _) = self.table.lookup(index).ok_or(Error::Index)?;
-                    let n = name.len().min(SCRATCH);
+                    let n = name.len().min(scratch.len());
                     if let (Some(d), Some(s)) = (scratch.get_mut(..n), name.get(..n)) {
                         d.copy_from_slice(s);
                     }
@@ -94,13 +101,15 @@ impl Decoder {
             };
             let value_len = string(block, &mut pos, scratch.get_mut(name_len..).unwrap_or(&mut []))?;
             let size = name_len + value_len + table::ENTRY_OVERHEAD;
-            let name = scratch.get(..name_len).unwrap_or(&scratch);
+            let name = scratch.get(..name_len).unwrap_or(scratch);
             let value = scratch.get(name_len..name_len + value_len).unwrap_or_else(|| scratch.get(name_len..).unwrap_or(&[]));
             if b & 0xc0 == 0x40 {
-                // An entry larger than the table empties it (§4.4). One that was cut short is
-                // still larger than the table: what is kept fills the scratch buffer, twice
-                // the table's size.
-                self.table.insert(name, value);
+                // An entry larger than the table empties it (§4.4); so does one cut short (it is
+                // larger than the scratch buffer, itself larger than the table).
+                match name.len() + value.len() + table::ENTRY_OVERHEAD == size {
+                    true => self.table.insert(name, value),
+                    false => self.table.clear(),
+                }
             }
             sink.field(name, value, size);
         }

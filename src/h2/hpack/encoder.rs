@@ -66,9 +66,9 @@ impl Encoder {
     pub fn start(&mut self, c: &mut Cursor<'_>) {
         if self.pending_min != NO_UPDATE {
             if self.pending_min < self.max {
-                c.int(0x20, 5, self.pending_min);
+                size_update(c, self.pending_min);
             }
-            c.int(0x20, 5, self.max);
+            size_update(c, self.max);
             self.pending_min = NO_UPDATE;
         }
     }
@@ -83,7 +83,6 @@ impl Encoder {
     }
 
     /// `server`, `date` and `content-type`, in that order.
-    #[inline(never)]
     pub fn common(&mut self, c: &mut Cursor<'_>, date: &[u8; 29]) {
         // After the group, the entries are (newest first) the dates added since, newest first,
         // then content-type, the group's date and server: with `extra` dates, content-type is
@@ -111,6 +110,21 @@ impl Encoder {
         }
         c.put(content_type);
     }
+}
+
+/// A dynamic table size update (§6.3) to `size` (at most [`MAX_TABLE`]: the integer's prefix
+/// and at most two more bytes, §5.1).
+fn size_update(c: &mut Cursor<'_>, size: usize) {
+    let rest = size.wrapping_sub(31);
+    let bytes = [0x20 | size.min(31) as u8, 0x80 | rest as u8, (rest >> 7) as u8];
+    let n = match size {
+        0..31 => 1,
+        31..159 => 2,
+        _ => 3,
+    };
+    // A second byte ends the integer unless a third follows.
+    let bytes = if n == 2 { [bytes[0], rest as u8, 0] } else { bytes };
+    c.put(bytes.get(..n).unwrap_or(&bytes));
 }
 
 impl Default for Encoder {

@@ -2,14 +2,15 @@
 //!
 //! Contract: [`CODES`] is Appendix B transcribed, one row per symbol (0-255, then EOS), codes
 //! right-aligned as in the appendix's hex column. What the decoder needs is derived from it at
-//! compile time ([`COUNT`], [`ORDER`]: 287 bytes), and the derivation checks that the table is
+//! compile time ([`COUNT`], [`ORDER`]: 288 bytes), and the derivation checks that the table is
 //! the canonical code the RFC says it is: a mistyped row fails the build, not a request. The rows
 //! are never read at run time, so they cost the binary nothing.
 //!
-//! Decoding is canonical and bit by bit: codes of one length are consecutive numbers, so after
-//! each bit the code read so far is a whole code exactly when it lies below the first code of
-//! its length plus the count of codes of that length; its symbol is then an index into the
-//! symbols sorted by code. Small and table-light; a request whose fields are indexed decodes no
+//! Decoding is canonical, a code length at a time: codes of one length are consecutive numbers,
+//! so the input's next bits of some length are a whole code exactly when they lie below the
+//! first code of that length plus the count of codes of that length; its symbol is then an index
+//! into the symbols sorted by code. Common bytes have 5- and 6-bit codes, found in one or two
+//! steps. Small and table-light; a request whose fields are indexed decodes no
 //! Huffman at all. Padding is checked as §5.2 says: at most 7 bits, all ones; a decoded EOS is
 //! an error. Nothing here panics or allocates.
 
@@ -87,10 +88,10 @@ pub const CODES: [(u32, u8); 257] = [
 
 /// The symbol of the end-of-string code, which may appear only as padding (§5.2).
 pub const EOS: usize = 256;
-/// The longest code.
-const MAX_BITS: usize = 30;
+/// The longest code, and the mask that keeps a length inside [`COUNT`].
+const MAX_BITS: usize = 31;
 
-/// For each code length, the number of codes of that length.
+/// For each code length, the number of codes of that length (none has 31 bits).
 pub static COUNT: [u8; MAX_BITS + 1] = DERIVED.0;
 /// The symbols sorted by code (EOS, the last code of all, is left out: its index is 256).
 pub static ORDER: [u8; 256] = DERIVED.1;
@@ -107,7 +108,7 @@ const fn derive() -> ([u8; MAX_BITS + 1], [u8; 256]) {
     let mut code: u32 = 0;
     let mut index = 0;
     let mut bits = 1;
-    while bits <= MAX_BITS {
+    while bits <= 30 {
         let mut sym = 0;
         while sym < CODES.len() {
             if CODES[sym].1 as usize == bits {
@@ -123,9 +124,9 @@ const fn derive() -> ([u8; MAX_BITS + 1], [u8; 256]) {
             }
             sym += 1;
         }
-        if bits == MAX_BITS {
+        if bits == 30 {
             // A complete prefix code ends exactly at the top of the 30-bit space.
-            assert!(code == 1 << MAX_BITS, "Appendix B does not fill the code space");
+            assert!(code == 1 << 30, "Appendix B does not fill the code space");
         }
         code <<= 1;
         bits += 1;
@@ -138,17 +139,26 @@ const fn derive() -> ([u8; MAX_BITS + 1], [u8; 256]) {
 /// be more than `dst` took; the rest was checked and counted).
 #[inline(never)]
 pub fn decode(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
-    let mut n = 0;
-    // The code read so far and its length, the first code of that length and where that
-    // length's symbols start in ORDER; whether the bits read so far are all ones (padding).
-    let (mut code, mut len, mut first, mut index, mut ones) = (0u32, 0usize, 0u32, 0usize, true);
-    for &byte in src {
-        for shift in (0..8).rev() {
-            let bit = u32::from(byte >> shift & 1);
-            code |= bit;
-            ones &= bit == 1;
-            len += 1;
-            let count = u32::from(COUNT.get(len).copied().unwrap_or(0));
+    // Input bits not yet decoded, left-aligned, and how many; bits past them read as zeros.
+    let (mut acc, mut bits, mut n) = (0u64, 0u32, 0usize);
+    let mut bytes = src.iter();
+    loop {
+        while bits <= 56 {
+            let Some(&b) = bytes.next() else { break };
+            acc |= u64::from(b) << (56 - bits);
+            bits += 8;
+        }
+        // The next code's length: the first whose codes reach the bits that start the input
+        // (no code is shorter than 5 bits); the first code of that length and where its symbols
+        // start in ORDER.
+        let (mut len, mut first, mut index) = (5u32, 0u32, 0usize);
+        loop {
+            if len > bits {
+                // What is left is padding: at most 7 bits, all ones (§5.2).
+                return if bits < 8 && (acc >> 56) as u32 >> (8 - bits) == (1 << bits) - 1 { Ok(n) } else { Err(Error::Huffman) };
+            }
+            let code = (acc >> (64 - len)) as u32;
+            let count = u32::from(COUNT[len as usize & MAX_BITS]);
             if code.wrapping_sub(first) < count {
                 // Index 256 is EOS, which must never be decoded (§5.2).
                 let &sym = ORDER.get(index + (code - first) as usize).ok_or(Error::Huffman)?;
@@ -156,19 +166,15 @@ pub fn decode(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
                     *d = sym;
                 }
                 n += 1;
-                (code, len, first, index, ones) = (0, 0, 0, 0, true);
-            } else {
-                index += count as usize;
-                first = (first + count) << 1;
-                code <<= 1;
+                acc <<= len;
+                bits -= len;
+                break;
             }
+            index += count as usize;
+            first = (first + count) << 1;
+            len += 1;
         }
     }
-    // What is left is padding: at most 7 bits, all ones.
-    if len > 7 || !ones {
-        return Err(Error::Huffman);
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@
 //! All-zero bytes are a valid (empty) table; [`Dynamic::reset`] sets the default maximum. Nothing
 //! here panics or allocates.
 
+use crate::h2::cursor::Cursor;
+
 /// The largest dynamic table we accept, in the RFC's size units.
 pub const CAPACITY: usize = 4096;
 /// The overhead the RFC adds to an entry's name and value lengths (§4.1).
@@ -85,7 +87,6 @@ const fn pack() -> [u8; BLOB_LEN] {
 pub type Entry<'a> = (&'a [u8], &'a [u8]);
 
 /// Static entry `index` (1 to 61).
-#[inline(never)]
 pub fn static_entry(index: usize) -> Option<Entry<'static>> {
     if index == 0 {
         return None;
@@ -213,12 +214,10 @@ impl Dynamic {
         let used = self.used.min(CAPACITY);
         let len = (HEADER + name.len() + value.len()).min(CAPACITY - used);
         self.bytes.copy_within(..used, len);
-        let header = [(name.len() >> 8) as u8, name.len() as u8, (value.len() >> 8) as u8, value.len() as u8];
-        for (at, part) in [(0, &header[..]), (HEADER, name), (HEADER + name.len(), value)] {
-            if let Some(d) = self.bytes.get_mut(at..at + part.len()) {
-                d.copy_from_slice(part);
-            }
-        }
+        let mut c = Cursor::new(&mut self.bytes);
+        c.put(&[(name.len() >> 8) as u8, name.len() as u8, (value.len() >> 8) as u8, value.len() as u8]);
+        c.put(name);
+        c.put(value);
         self.used += len;
         self.count += 1;
         self.size += entry;

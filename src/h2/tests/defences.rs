@@ -109,19 +109,19 @@ fn rapid_reset_is_capped() {
         let mut v = c.borrow_mut().req(id, "POST", "/", false);
         v.extend(frame(frame::RST_STREAM, 0, id, &frame::CANCEL.to_be_bytes()));
         v
-    }, Limits::DEFAULT.resets_per_sec, 0, "RFC9113 10.5");
+    }, RESETS_PER_SEC, 0, "RFC9113 10.5");
 }
 
 #[test]
 fn settings_ping_and_empty_data_floods_are_capped() {
-    flood(&|_| settings(&[]), Limits::DEFAULT.settings_per_sec, 1, "RFC9113 10.5");
-    flood(&|_| frame(frame::PING, 0, 0, &[0; 8]), Limits::DEFAULT.pings_per_sec, 0, "RFC9113 10.5");
+    flood(&|_| settings(&[]), SETTINGS_PER_SEC, 1, "RFC9113 10.5");
+    flood(&|_| frame(frame::PING, 0, 0, &[0; 8]), PINGS_PER_SEC, 0, "RFC9113 10.5");
     let c = std::cell::RefCell::new(Client::new());
     flood(&|i| {
         let mut v = if i == 0 { c.borrow_mut().req(1, "POST", "/", false) } else { Vec::new() };
         v.extend(data(1, false, b""));
         v
-    }, Limits::DEFAULT.empty_frames_per_sec, 0, "RFC9113 10.5");
+    }, EMPTY_FRAMES_PER_SEC, 0, "RFC9113 10.5");
 }
 
 #[test]
@@ -204,9 +204,9 @@ fn stop_finishes_open_streams_then_is_done() {
     s.goaway();
     assert!(s.conn.is_done());
     let mut s = Server::open();
-    let mut out = vec![0u8; 1024];
+    let mut out = vec![0u8; conn::MIN_OUT];
     let cx = Cx { date: DATE, now: 0, stopping: true, limits: &s.limits };
-    let fed = s.conn.feed(&[], &mut out, &cx);
+    let fed = s.conn.feed(&mut [], &mut out, &cx);
     assert_eq!(fed.next, Next::Done);
     s.wire.extend_from_slice(&out[..fed.written]);
     assert_eq!(s.frames(), vec![Got::GoAway { last: 0, code: frame::NO_ERROR, debug: String::new() }]);
