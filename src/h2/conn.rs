@@ -4,8 +4,9 @@
 //!
 //! Contract: [`Conn::feed`] consumes whole frames only (and preface bytes one by one), leaving a
 //! partial frame for the next call, except that a header block spread over CONTINUATION frames
-//! is left whole until its last frame is in: the worker keeps at least [`CHAIN_MAX`] unconsumed
-//! bytes, and a block needing more is a connection error (§10.5.1). The last [`SCRATCH`] bytes of
+//! is merged into one HEADERS frame in the input as its frames arrive, and left unconsumed until
+//! its last frame is in (at most the header-list limit and a frame: a block past the limit, or
+//! CONTINUATION frames past [`CHAIN_MAX`] bytes, is a connection error, §10.5.1). The last [`SCRATCH`] bytes of
 //! `out` are working space (HPACK literals are decoded there), the rest takes the output. Each
 //! frame is a step, taken only while that has [`MAX_STEP`] bytes free (so `out` must hold at
 //! least [`MIN_OUT`]): the frames it calls for go into `out`, so a call returns with everything
@@ -29,7 +30,7 @@ use super::{Cx, Fed, Limits, Next, EMPTY_FRAMES_PER_SEC, MAX_HEADER_LIST, PINGS_
 
 /// The client connection preface (§3.4).
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-/// The most bytes the frames of one header block may span (what the worker keeps for us).
+/// The most bytes of CONTINUATION frames one header block may take.
 pub const CHAIN_MAX: usize = HEAD_LEN + MAX_PAYLOAD;
 /// The smallest `out` a call takes: what starts every call (our SETTINGS, a GOAWAY), then a
 /// step, and the HPACK scratch buffer (the last [`SCRATCH`] bytes, working space, not output).
@@ -77,10 +78,8 @@ pub(super) struct State {
     pub(super) last_id: u32,
     opened: u64,
     reset: u64,
-    /// Progress over a header block's CONTINUATION frames while they arrive: the offset of the
-    /// next frame header to look at and the fragment bytes before it.
-    chain_at: usize,
-    chain_frag: usize,
+    /// The bytes of CONTINUATION frames merged into the header block under way.
+    chain: usize,
     /// The second the counts are of, and the counts of what the caps limit.
     second: u32,
     counts: [u32; 4],
@@ -105,8 +104,7 @@ impl Conn {
                 last_id: 0,
                 opened: 0,
                 reset: 0,
-                chain_at: 0,
-                chain_frag: 0,
+                chain: 0,
                 second: 0,
                 counts: [0; 4],
                 decoder: Decoder::new(),
@@ -125,7 +123,7 @@ impl Conn {
         s.stage = Stage::Preface(0);
         (s.settings_sent, s.stop, s.peer_gone) = (false, false, false);
         (s.peer_window, s.send_window, s.recv_window, s.recv_unacked) = (frame::DEFAULT_WINDOW, frame::DEFAULT_WINDOW, frame::DEFAULT_WINDOW, 0);
-        (s.last_id, s.opened, s.reset, s.chain_at, s.chain_frag) = (0, 0, 0, 0, 0);
+        (s.last_id, s.opened, s.reset, s.chain) = (0, 0, 0, 0);
         (s.second, s.counts) = (0, [0; 4]);
         s.decoder.reset();
         s.encoder.reset();
@@ -352,9 +350,9 @@ impl State {
                     if head.len > MAX_PAYLOAD {
                         Err(Fault::FrameTooLarge)
                     } else if head.kind == frame::HEADERS && !head.has(frame::END_HEADERS) {
-                        match self.chain(rest, head, w, cx) {
+                        match self.merge(rest, head) {
                             Ok(None) => break,
-                            Ok(Some(n)) => Ok(n),
+                            Ok(Some(gap)) => Ok(gap),
                             Err(fault) => Err(fault),
                         }
                     } else {
@@ -377,53 +375,47 @@ impl State {
         pos
     }
 
-    /// A header block spread over HEADERS and CONTINUATION frames at the start of `rest`: once
-    /// its frames are all in, the fragments are joined (in `rest`) and handled as one block, and
-    /// the bytes its frames take are returned (`None` before). Remembers how far it looked, so that
-    /// frames arriving one by one are looked at once each.
+    /// A header block spread over HEADERS and CONTINUATION frames: the HEADERS frame at the
+    /// start of `rest` and the CONTINUATION after it, once it is all in, become one HEADERS frame
+    /// in place (its priority fields and fragment moved up against the CONTINUATION's, padding
+    /// dropped, END_HEADERS taken from the CONTINUATION) that ends where the CONTINUATION ended;
+    /// the bytes before it are consumed (returned). `None`: wait for more input. The block's
+    /// fragments are capped at the header-list limit and its CONTINUATION frames at
+    /// [`CHAIN_MAX`] bytes (§10.5.1).
     #[cold]
     #[inline(never)]
-    fn chain(&mut self, rest: &mut [u8], head: Head, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<Option<usize>, Fault> {
-        let (mut at, mut frag) = (HEAD_LEN + head.len, head.len);
-        if self.chain_at > at && self.chain_at <= rest.len() {
-            (at, frag) = (self.chain_at, self.chain_frag);
-        }
-        loop {
-            (self.chain_at, self.chain_frag) = (at, frag);
-            let Some(h) = rest.get(at..).and_then(Head::parse) else { return Ok(None) };
-            // §6.10: nothing but CONTINUATION on the same stream until END_HEADERS.
-            if h.kind != frame::CONTINUATION || h.stream != head.stream {
-                return Err(Fault::Interrupted);
-            }
-            let end = at + HEAD_LEN + h.len;
-            if end > CHAIN_MAX || frag + h.len > MAX_HEADER_LIST as usize {
-                return Err(Fault::HeaderFlood);
-            }
-            if end > rest.len() {
-                return Ok(None);
-            }
-            (at, frag) = (end, frag + h.len);
-            if h.has(frame::END_HEADERS) {
-                break;
-            }
-        }
-        (self.chain_at, self.chain_frag) = (0, 0);
-        // All in: the fragments joined where they are, each moved down over the frame header
-        // (and the first frame's padding) before it.
+    fn merge(&mut self, rest: &mut [u8], head: Head) -> Result<Option<usize>, Fault> {
         let first_end = HEAD_LEN + head.len;
-        let (start, end, dep) = super::exchange::headers_fragment(head, rest.get(HEAD_LEN..first_end).unwrap_or(&[]))?;
-        let (start, mut end, mut next) = (HEAD_LEN + start, HEAD_LEN + end, first_end);
-        while let Some(h) = rest.get(next..at).and_then(Head::parse) {
-            let from = next + HEAD_LEN;
-            for k in 0..h.len {
-                let b = rest.get(from + k).copied().unwrap_or(0);
-                if let Some(d) = rest.get_mut(end + k) {
-                    *d = b;
-                }
-            }
-            (end, next) = (end + h.len, from + h.len);
+        let Some(c) = rest.get(first_end..).and_then(Head::parse) else { return Ok(None) };
+        // §6.10: nothing but CONTINUATION on the same stream until END_HEADERS.
+        if c.kind != frame::CONTINUATION || c.stream != head.stream {
+            return Err(Fault::Interrupted);
         }
-        self.on_headers(head, rest.get(start..end).unwrap_or(&[]), dep, w, cx)?;
+        let (start, end, _) = super::exchange::headers_fragment(head, rest.get(HEAD_LEN..first_end).unwrap_or(&[]))?;
+        let prio = if head.has(frame::PRIORITY_FLAG) { 5 } else { 0 };
+        let chain = self.chain + HEAD_LEN + c.len;
+        if end - start + c.len > MAX_HEADER_LIST as usize || chain > CHAIN_MAX {
+            return Err(Fault::HeaderFlood);
+        }
+        if rest.len() < first_end + HEAD_LEN + c.len {
+            return Ok(None);
+        }
+        self.chain = chain;
+        // Priority fields and fragment, moved (last byte first: the ranges overlap) to end
+        // where the CONTINUATION's payload starts.
+        let kept = prio + end - start;
+        let (from, to) = (HEAD_LEN + start - prio, first_end + HEAD_LEN - kept);
+        for k in (0..kept).rev() {
+            let b = rest.get(from + k).copied().unwrap_or(0);
+            if let Some(d) = rest.get_mut(to + k) {
+                *d = b;
+            }
+        }
+        let flags = head.flags & (frame::END_STREAM | frame::PRIORITY_FLAG) | c.flags & frame::END_HEADERS;
+        let at = to - HEAD_LEN;
+        if let Some(h) = rest.get_mut(at..to) {
+            h.copy_from_slice(&frame::head(kept + c.len, frame::HEADERS, flags, head.stream));
+        }
         Ok(Some(at))
     }
 
@@ -433,6 +425,7 @@ impl State {
         match head.kind {
             frame::DATA => self.on_data(head, payload, w, cx),
             frame::HEADERS => {
+                self.chain = 0;
                 let (start, end, dep) = super::exchange::headers_fragment(head, payload)?;
                 self.on_headers(head, payload.get(start..end).unwrap_or(&[]), dep, w, cx)
             }
