@@ -117,7 +117,6 @@ impl Conn {
 
     /// Makes this (or all-zero bytes) a fresh connection, touching only the few bytes of state
     /// that matter (no buffer is cleared).
-    #[inline(never)]
     pub fn reset(&mut self, _limits: &Limits) {
         let s = &mut self.s;
         s.stage = Stage::Preface(0);
@@ -227,6 +226,7 @@ impl Default for Conn {
 
 impl State {
     /// What starts every call: our SETTINGS first of all (§3.4), then GOAWAY once stopping.
+    #[inline(never)]
     fn begin(&mut self, w: &mut Out<'_>, cx: &Cx<'_>) {
         if !self.settings_sent {
             self.settings_sent = true;
@@ -239,6 +239,7 @@ impl State {
         }
     }
 
+    #[inline(never)]
     pub(super) fn finished(&self) -> bool {
         match self.stage {
             Stage::Closed => true,
@@ -323,7 +324,6 @@ impl State {
     }
 
     /// Runs the frames in `input`; returns the bytes consumed.
-    #[inline(never)]
     fn process(&mut self, input: &mut [u8], w: &mut Out<'_>, cx: &Cx<'_>) -> usize {
         let mut pos = 0;
         while w.has_room() {

@@ -39,6 +39,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Whether a step may be taken: [`MAX_STEP`] bytes are free.
+    #[inline(never)]
     pub fn has_room(&self) -> bool {
         self.buf.len().saturating_sub(self.len) >= MAX_STEP
     }

@@ -148,7 +148,6 @@ impl State {
     }
 
     /// §6.1: request body bytes, flow-controlled.
-    #[inline(never)]
     pub(super) fn on_data(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
         let id = head.stream;
         if id == 0 {

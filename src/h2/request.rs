@@ -132,6 +132,7 @@ impl<'p> Head<'p> {
         self.seen & (1 << tag) != 0
     }
 
+    #[inline(never)]
     pub fn verdict(&self) -> Verdict {
         if self.size > self.limit {
             return Verdict::Status(431);

@@ -117,6 +117,7 @@ impl Streams {
         self.items.get_mut(..self.len).unwrap_or(&mut [])
     }
 
+    #[inline(never)]
     pub fn find(&self, id: u32) -> Option<usize> {
         self.all().iter().position(|s| s.id == id)
     }

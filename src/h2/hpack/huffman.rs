@@ -137,7 +137,6 @@ const fn derive() -> ([u8; MAX_BITS + 1], [u8; 256]) {
 
 /// Decodes `src` into `dst`, as far as `dst` holds, to the end: the decoded length (which may
 /// be more than `dst` took; the rest was checked and counted).
-#[inline(never)]
 pub fn decode(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
     // Input bits not yet decoded, left-aligned, and how many; bits past them read as zeros.
     let (mut acc, mut bits, mut n) = (0u64, 0u32, 0usize);

@@ -202,7 +202,6 @@ impl Dynamic {
 
     /// Adds an entry (§4.4): first evicts what it needs room for; an entry larger than the
     /// maximum empties the table.
-    #[inline(never)]
     pub fn insert(&mut self, name: &[u8], value: &[u8]) {
         let entry = name.len() + value.len() + ENTRY_OVERHEAD;
         self.keep(self.max.saturating_sub(entry));
