@@ -117,6 +117,7 @@ impl Conn {
 
     /// Makes this (or all-zero bytes) a fresh connection, touching only the few bytes of state
     /// that matter (no buffer is cleared).
+    #[inline(never)]
     pub fn reset(&mut self, _limits: &Limits) {
         let s = &mut self.s;
         s.stage = Stage::Preface(0);

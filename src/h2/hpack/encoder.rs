@@ -9,20 +9,18 @@
 //! newest entries whose sizes sum to at most its maximum (§4.4), and ours are all it gets, so
 //! every index we use names what we mean. When the peer's maximum changes, the group is
 //! forgotten, and the next block starts with the size updates §4.2 asks for (the smallest value
-//! seen, then the final one). A maximum too small for the group gets plain literals. After the
+//! seen, then the final one). With a maximum too small for the group, every answer adds the
+//! fields and none is referenced (an entry larger than the table just empties it, §4.4). After the
 //! first response on a connection, `server` and `content-type` cost one byte each, and `date`
 //! one byte until the second changes.
 
 use crate::h2::cursor::Cursor;
 
 /// The fields as literals with incremental indexing (indexed name from the static table,
-/// §6.2.1; the date's value follows), and as literals without indexing (§6.2.2).
+/// §6.2.1; the date's value follows).
 const ADD_SERVER: &[u8] = b"\x76\x04mote";
 const ADD_DATE: &[u8] = b"\x61\x1d";
 const ADD_TYPE: &[u8] = b"\x5f\x0atext/plain";
-const PLAIN_SERVER: &[u8] = b"\x0f\x27\x04mote";
-const PLAIN_DATE: &[u8] = b"\x0f\x12\x1d";
-const PLAIN_TYPE: &[u8] = b"\x0f\x10\x0atext/plain";
 /// The entries' sizes in the peer's table (§4.1: name, value and 32).
 const DATE_SIZE: usize = 4 + 29 + 32;
 const GROUP_SIZE: usize = 6 + 4 + 32 + DATE_SIZE + 12 + 10 + 32;
@@ -89,16 +87,16 @@ impl Encoder {
         // at 62 + extra and server at 64 + extra (at most 124: the table holds few dates).
         let extra = self.group.saturating_sub(1) as u8;
         let indexed = [0x80 | (64 + extra), 0x80 | if extra == 0 { 63 } else { 62 }, 0x80 | (62 + extra), 0x80 | (63 + extra)];
-        let (server, date_field, content_type): (&[u8], &[u8], &[u8]) = if self.max < GROUP_SIZE {
-            (PLAIN_SERVER, PLAIN_DATE, PLAIN_TYPE)
-        } else if self.group != 0 && self.date == *date {
+        let (server, date_field, content_type): (&[u8], &[u8], &[u8]) = if self.group != 0 && self.date == *date {
             (&indexed[..1], &indexed[1..2], &indexed[2..3])
         } else if self.group != 0 && GROUP_SIZE + DATE_SIZE * self.group <= self.max {
             // One more date: server is indexed before it is added, content-type after.
             self.group += 1;
             (&indexed[..1], ADD_DATE, &indexed[3..])
         } else {
-            self.group = 1;
+            // Added anew: in a table too small for the group, the entries come and go and are
+            // never referenced.
+            self.group = usize::from(self.max >= GROUP_SIZE);
             (ADD_SERVER, ADD_DATE, ADD_TYPE)
         };
         c.put(server);

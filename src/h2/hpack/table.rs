@@ -49,7 +49,8 @@ const fn blob_len() -> usize {
     let mut n = 0;
     let mut i = 0;
     while i < STATIC_ROWS.len() {
-        n += 2 + STATIC_ROWS[i].0.len() + STATIC_ROWS[i].1.len();
+        let value = STATIC_ROWS[i].1.len();
+        n += 1 + STATIC_ROWS[i].0.len() + if value > 0 { 1 + value } else { 0 };
         i += 1;
     }
     n
@@ -57,7 +58,8 @@ const fn blob_len() -> usize {
 
 const BLOB_LEN: usize = blob_len();
 
-/// Appendix A as `name length, name, value length, value` for each entry in order.
+/// Appendix A: for each entry in order, the name's length (with bit 7 set when a value
+/// follows), the name, and for a value its length and bytes.
 static BLOB: [u8; BLOB_LEN] = pack();
 
 const fn pack() -> [u8; BLOB_LEN] {
@@ -68,13 +70,17 @@ const fn pack() -> [u8; BLOB_LEN] {
         let mut k = 0;
         while k < 2 {
             let s = if k == 0 { STATIC_ROWS[i].0.as_bytes() } else { STATIC_ROWS[i].1.as_bytes() };
-            blob[at] = s.len() as u8;
-            at += 1;
-            let mut j = 0;
-            while j < s.len() {
-                blob[at] = s[j];
+            let valued = !STATIC_ROWS[i].1.is_empty();
+            if k == 0 || valued {
+                assert!(s.len() < 0x80);
+                blob[at] = s.len() as u8 | if k == 0 && valued { 0x80 } else { 0 };
                 at += 1;
-                j += 1;
+                let mut j = 0;
+                while j < s.len() {
+                    blob[at] = s[j];
+                    at += 1;
+                    j += 1;
+                }
             }
             k += 1;
         }
@@ -88,22 +94,23 @@ pub type Entry<'a> = (&'a [u8], &'a [u8]);
 
 /// Static entry `index` (1 to 61).
 pub fn static_entry(index: usize) -> Option<Entry<'static>> {
-    if index == 0 {
-        return None;
-    }
     let mut at = 0;
-    let mut k = 1;
-    loop {
-        let name_len = usize::from(*BLOB.get(at)?);
-        let value_len = usize::from(*BLOB.get(at + 1 + name_len)?);
-        if k == index {
-            let name = BLOB.get(at + 1..at + 1 + name_len)?;
-            let start = at + 2 + name_len;
-            return Some((name, BLOB.get(start..start + value_len)?));
+    for k in 1.. {
+        let lead = *BLOB.get(at)?;
+        let name_len = usize::from(lead & 0x7f);
+        let name = BLOB.get(at + 1..at + 1 + name_len)?;
+        at += 1 + name_len;
+        let mut value: &[u8] = &[];
+        if lead & 0x80 != 0 {
+            let value_len = usize::from(*BLOB.get(at)?);
+            value = BLOB.get(at + 1..at + 1 + value_len)?;
+            at += 1 + value_len;
         }
-        at += 2 + name_len + value_len;
-        k += 1;
+        if k == index {
+            return Some((name, value));
+        }
     }
+    None
 }
 
 /// The decoder's dynamic table.
