@@ -231,7 +231,8 @@ impl State {
     fn begin(&mut self, w: &mut Out<'_>, cx: &Cx<'_>) {
         if !self.settings_sent {
             self.settings_sent = true;
-            w.put(&frame::our_settings(MAX_STREAMS as u32, MAX_HEADER_LIST));
+            const OURS: [u8; HEAD_LEN + 12] = frame::our_settings(MAX_STREAMS as u32, MAX_HEADER_LIST);
+            w.put(&OURS);
         }
         if (self.stop || cx.stopping) && self.stage.before_goaway() {
             self.goaway(w, frame::NO_ERROR);

@@ -137,14 +137,10 @@ pub const SETTINGS_ACK: [u8; HEAD_LEN] = [0, 0, 0, SETTINGS, ACK, 0, 0, 0, 0];
 /// Our SETTINGS (§3.4: the server's preface): MAX_CONCURRENT_STREAMS and
 /// MAX_HEADER_LIST_SIZE; the other settings keep their initial values (header table 4096,
 /// push disabled for servers anyway, window 65535, frame size 16384).
-pub fn our_settings(max_streams: u32, max_header_list: u32) -> [u8; HEAD_LEN + 12] {
-    let mut f = [0u8; HEAD_LEN + 12];
-    f[..HEAD_LEN].copy_from_slice(&head(12, SETTINGS, 0, 0));
-    f[9..11].copy_from_slice(&SETTINGS_MAX_CONCURRENT_STREAMS.to_be_bytes());
-    f[11..15].copy_from_slice(&max_streams.to_be_bytes());
-    f[15..17].copy_from_slice(&SETTINGS_MAX_HEADER_LIST_SIZE.to_be_bytes());
-    f[17..21].copy_from_slice(&max_header_list.to_be_bytes());
-    f
+pub const fn our_settings(max_streams: u32, max_header_list: u32) -> [u8; HEAD_LEN + 12] {
+    let (s, l) = (max_streams.to_be_bytes(), max_header_list.to_be_bytes());
+    let (a, b) = (SETTINGS_MAX_CONCURRENT_STREAMS.to_be_bytes(), SETTINGS_MAX_HEADER_LIST_SIZE.to_be_bytes());
+    [0, 0, 12, SETTINGS, 0, 0, 0, 0, 0, a[0], a[1], s[0], s[1], s[2], s[3], b[0], b[1], l[0], l[1], l[2], l[3]]
 }
 
 #[cfg(test)]
