@@ -48,15 +48,21 @@ pub fn classify(name: &[u8]) -> u8 {
     if rest.is_empty() || !rest.iter().all(|&b| is_name_byte(b)) {
         return INVALID;
     }
-    let mut t = NAMED;
+    find(NAMED, name).unwrap_or(if pseudo { PSEUDO_OTHER } else { OTHER })
+}
+
+/// The tag of `key` in `table` (entries `tag, length, name`), if it is there.
+#[inline(never)]
+pub fn find(table: &[u8], key: &[u8]) -> Option<u8> {
+    let mut t = table;
     while let [tag, len, more @ ..] = t {
         let (known, next) = more.split_at_checked(usize::from(*len)).unwrap_or((more, &[]));
-        if known == name {
-            return *tag;
+        if known == key {
+            return Some(*tag);
         }
         t = next;
     }
-    if pseudo { PSEUDO_OTHER } else { OTHER }
+    None
 }
 
 /// Whether a field value follows the rules.

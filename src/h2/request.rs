@@ -44,12 +44,12 @@ impl Default for PathBuf {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Verb {
-    Known(Method),
-    Connect,
-    Other,
-}
+/// The methods we know, as `verb, length, name` ([`fields::find`]): a verb is the index of a
+/// method in [`METHODS`], or [`CONNECT`], or [`OTHER`] for any other method.
+static VERBS: &[u8] = b"\x00\x03GET\x01\x04HEAD\x02\x04POST\x03\x07OPTIONS\x04\x07CONNECT";
+const METHODS: [Method; 4] = [Method::Get, Method::Head, Method::Post, Method::Options];
+const CONNECT: u8 = 4;
+const OTHER: u8 = 5;
 
 /// What to do with a request once its header section is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +73,8 @@ pub struct Head<'p> {
     seen: u8,
     regular: bool,
     trailers: bool,
-    verb: Option<Verb>,
+    /// The method's verb ([`VERBS`]); none yet.
+    verb: Option<u8>,
     content_length: Option<u64>,
     size: usize,
     limit: usize,
@@ -145,12 +146,12 @@ impl<'p> Head<'p> {
         }
         let verb = match self.verb {
             None => return Verdict::Malformed,
-            Some(Verb::Connect) => {
+            Some(CONNECT) => {
                 // §8.5: CONNECT names an authority and nothing else; we do not tunnel.
                 let shaped = !self.has(fields::SCHEME) && !self.has(fields::PATH) && self.has(fields::AUTHORITY);
                 return if shaped { Verdict::Status(501) } else { Verdict::Malformed };
             }
-            Some(v) => v,
+            Some(v) => METHODS.get(usize::from(v)).copied(),
         };
         if !self.has(fields::SCHEME) || !self.has(fields::PATH) {
             return Verdict::Malformed;
@@ -160,18 +161,18 @@ impl<'p> Head<'p> {
         }
         let path = self.path.get(0..self.path_len);
         let asterisk = path == b"*";
-        if asterisk && verb != Verb::Known(Method::Options) {
+        if asterisk && verb != Some(Method::Options) {
             return Verdict::Malformed;
         }
         if !asterisk && (path.first() != Some(&b'/') || !target_ok(path)) {
             return Verdict::Malformed;
         }
         match verb {
-            Verb::Known(method) => {
+            Some(method) => {
                 let query_at = path.iter().position(|&b| b == b'?').unwrap_or(path.len());
                 Verdict::Route { method, path_len: self.path_len, query_at }
             }
-            _ => Verdict::Status(501),
+            None => Verdict::Status(501),
         }
     }
 }
@@ -193,14 +194,7 @@ impl Sink for Head<'_> {
         let mut ok = fields::value_ok(value);
         match tag {
             fields::METHOD => {
-                self.verb = Some(match value {
-                    b"GET" => Verb::Known(Method::Get),
-                    b"HEAD" => Verb::Known(Method::Head),
-                    b"POST" => Verb::Known(Method::Post),
-                    b"OPTIONS" => Verb::Known(Method::Options),
-                    b"CONNECT" => Verb::Connect,
-                    _ => Verb::Other,
-                });
+                self.verb = Some(fields::find(VERBS, value).unwrap_or(OTHER));
                 ok &= !value.is_empty() && value.iter().all(|&b| is_tchar(b));
             }
             fields::PATH => {
