@@ -212,7 +212,11 @@ impl Sink for Head<'_> {
                 ok &= v.is_some() && self.content_length.is_none_or(|prev| Some(prev) == v);
                 self.content_length = v;
             }
-            fields::TE => ok &= value.eq_ignore_ascii_case(b"trailers"),
+            // `trailers`, in any case (OR 0x20 folds exactly the upper-case letters here).
+            fields::TE => {
+                ok &= value.len() == 8
+                    && value.first_chunk().is_some_and(|&v| u64::from_le_bytes(v) | 0x2020_2020_2020_2020 == u64::from_le_bytes(*b"trailers"));
+            }
             fields::AUTHORITY | fields::SCHEME | fields::OTHER => {}
             // INVALID, PSEUDO_OTHER, CONNECTION.
             _ => ok = false,
