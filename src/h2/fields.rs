@@ -54,13 +54,13 @@ pub fn classify(name: &[u8]) -> u8 {
 /// The tag of `key` in `table` (entries `tag, length, name`), if it is there.
 #[inline(never)]
 pub fn find(table: &[u8], key: &[u8]) -> Option<u8> {
-    let mut t = table;
-    while let [tag, len, more @ ..] = t {
-        let (known, next) = more.split_at_checked(usize::from(*len)).unwrap_or((more, &[]));
-        if known == key {
-            return Some(*tag);
+    let mut at = 0;
+    while let (Some(&tag), Some(&len)) = (table.get(at), table.get(at + 1)) {
+        let end = at + 2 + usize::from(len);
+        if table.get(at + 2..end) == Some(key) {
+            return Some(tag);
         }
-        t = next;
+        at = end;
     }
     None
 }
