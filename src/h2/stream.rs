@@ -122,10 +122,12 @@ impl Streams {
         self.all().iter().position(|s| s.id == id)
     }
 
+    #[inline(never)]
     pub fn get(&self, i: usize) -> Option<&Stream> {
         self.all().get(i)
     }
 
+    #[inline(never)]
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Stream> {
         self.all_mut().get_mut(i)
     }
