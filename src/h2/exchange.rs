@@ -114,30 +114,26 @@ impl State {
                 // §5.1.2: past our SETTINGS_MAX_CONCURRENT_STREAMS.
                 break 'refuse frame::REFUSED_STREAM;
             }
-            let (method, path_len, query_at) = match verdict {
-                Verdict::Route { method, path_len, query_at } => (method, path_len, query_at),
-                Verdict::Status(status) => {
-                    self.respond(w, id, None, Answer::error(status), false, !end, cx);
-                    return Ok(());
-                }
+            let (answer, head_only, reset_after) = match verdict {
+                Verdict::Status(status) => (Answer::error(status), false, !end),
                 Verdict::Malformed | Verdict::Trailers => break 'refuse frame::PROTOCOL_ERROR,
-            };
-            if end && content_length.is_some_and(|n| n != 0) {
                 // §8.1.1: a content-length that the (empty) body contradicts.
-                break 'refuse frame::PROTOCOL_ERROR;
-            }
-            let head_only = method == Method::Head;
-            let pending = router::route(method, self.path.get(0..query_at), self.path.get(query_at + 1..path_len));
-            let (answer, reset_after) = match content_length {
-                _ if end => (finish(&pending, false), false),
-                Some(n) if n > cx.limits.max_body => (Answer::error(413), true),
-                _ => {
-                    let body = BodySlot { pending, head: head_only, content_length, received: 0, window: frame::DEFAULT_WINDOW, unacked: 0 };
-                    // Past the bodies we can follow, the stream is refused (nothing was done:
-                    // the client may retry it).
-                    let Some(slot) = self.streams.take_slot(body) else { break 'refuse frame::REFUSED_STREAM };
-                    self.streams.add(Stream { id, window: self.peer_window, phase: Phase::Receiving { slot } });
-                    return Ok(());
+                Verdict::Route { .. } if end && content_length.is_some_and(|n| n != 0) => break 'refuse frame::PROTOCOL_ERROR,
+                Verdict::Route { method, path_len, query_at } => {
+                    let head_only = method == Method::Head;
+                    let pending = router::route(method, self.path.get(0..query_at), self.path.get(query_at + 1..path_len));
+                    match content_length {
+                        _ if end => (finish(&pending, false), head_only, false),
+                        Some(n) if n > cx.limits.max_body => (Answer::error(413), head_only, true),
+                        _ => {
+                            let body = BodySlot { pending, head: head_only, content_length, received: 0, window: frame::DEFAULT_WINDOW, unacked: 0 };
+                            // Past the bodies we can follow, the stream is refused (nothing was
+                            // done: the client may retry it).
+                            let Some(slot) = self.streams.take_slot(body) else { break 'refuse frame::REFUSED_STREAM };
+                            self.streams.add(Stream { id, window: self.peer_window, phase: Phase::Receiving { slot } });
+                            return Ok(());
+                        }
+                    }
                 }
             };
             self.respond(w, id, None, answer, head_only, reset_after, cx);
