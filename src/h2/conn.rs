@@ -83,6 +83,10 @@ pub(super) struct State {
     /// The second the counts are of, and the counts of what the caps limit.
     second: u32,
     counts: [u32; 4],
+    /// This call's clock, body limit and Date (from its [`Cx`]).
+    now: u32,
+    pub(super) max_body: u64,
+    pub(super) date: [u8; 29],
     pub(super) decoder: Decoder,
     pub(super) encoder: Encoder,
     pub(super) streams: Streams,
@@ -107,6 +111,9 @@ impl Conn {
                 chain: 0,
                 second: 0,
                 counts: [0; 4],
+                now: 0,
+                max_body: 0,
+                date: [0; 29],
                 decoder: Decoder::new(),
                 encoder: Encoder::new(),
                 streams: Streams::new(),
@@ -138,8 +145,9 @@ impl Conn {
         let (out, scratch) = out.split_at_mut(out.len().saturating_sub(SCRATCH));
         let mut w = Out::new(out);
         w.scratch = scratch;
-        s.begin(&mut w, cx);
-        let mut consumed = s.process(input, &mut w, cx);
+        (s.now, s.max_body, s.date) = (cx.now, cx.limits.max_body, *cx.date);
+        s.begin(&mut w, cx.stopping);
+        let mut consumed = s.process(input, &mut w);
         s.send_owed(&mut w);
         if w.overflowed() || s.stage == Stage::Closed {
             s.stage = Stage::Closed;
@@ -228,13 +236,13 @@ impl Default for Conn {
 impl State {
     /// What starts every call: our SETTINGS first of all (§3.4), then GOAWAY once stopping.
     #[inline(never)]
-    fn begin(&mut self, w: &mut Out<'_>, cx: &Cx<'_>) {
+    fn begin(&mut self, w: &mut Out<'_>, stopping: bool) {
         if !self.settings_sent {
             self.settings_sent = true;
             const OURS: [u8; HEAD_LEN + 12] = frame::our_settings(MAX_STREAMS as u32, MAX_HEADER_LIST);
             w.put(&OURS);
         }
-        if (self.stop || cx.stopping) && self.stage.before_goaway() {
+        if (self.stop || stopping) && self.stage.before_goaway() {
             self.goaway(w, frame::NO_ERROR);
             // Before the client's preface is through, there is nothing to finish.
             self.stage = if self.stage == Stage::Open { Stage::Closing } else { Stage::Closed };
@@ -273,9 +281,9 @@ impl State {
     /// Counts one more of what cap `k` limits (the count starts afresh each second); true past
     /// the cap.
     #[inline(never)]
-    pub(super) fn over(&mut self, k: usize, cx: &Cx<'_>) -> bool {
-        if cx.now != self.second {
-            self.second = cx.now;
+    pub(super) fn over(&mut self, k: usize) -> bool {
+        if self.now != self.second {
+            self.second = self.now;
             self.counts = [0; 4];
         }
         const CAPS: [u32; 4] = [RESETS_PER_SEC, PINGS_PER_SEC, SETTINGS_PER_SEC, EMPTY_FRAMES_PER_SEC];
@@ -326,7 +334,7 @@ impl State {
     }
 
     /// Runs the frames in `input`; returns the bytes consumed.
-    fn process(&mut self, input: &mut [u8], w: &mut Out<'_>, cx: &Cx<'_>) -> usize {
+    fn process(&mut self, input: &mut [u8], w: &mut Out<'_>) -> usize {
         let mut pos = 0;
         while w.has_room() {
             let rest = input.get_mut(pos..).unwrap_or(&mut []);
@@ -362,7 +370,7 @@ impl State {
                         if self.stage == Stage::FirstSettings {
                             self.stage = Stage::Open;
                         }
-                        self.frame(head, payload, w, cx).map(|()| HEAD_LEN + head.len)
+                        self.frame(head, payload, w).map(|()| HEAD_LEN + head.len)
                     }
                 }
             };
@@ -421,15 +429,15 @@ impl State {
         Ok(Some(at))
     }
 
-    fn frame(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+    fn frame(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>) -> Result<(), Fault> {
         let id = head.stream;
         let on_stream = id != 0;
         match head.kind {
-            frame::DATA => self.on_data(head, payload, w, cx),
+            frame::DATA => self.on_data(head, payload, w),
             frame::HEADERS => {
                 self.chain = 0;
                 let (start, end, dep) = super::exchange::headers_fragment(head, payload)?;
-                self.on_headers(head, payload.get(start..end).unwrap_or(&[]), dep, w, cx)
+                self.on_headers(head, payload.get(start..end).unwrap_or(&[]), dep, w)
             }
             // §6.3: priorities are accepted and ignored, after their checks.
             frame::PRIORITY if !on_stream => Err(Fault::NeedsStream),
@@ -442,14 +450,14 @@ impl State {
                 }
                 Ok(())
             }
-            frame::RST_STREAM => self.on_rst_stream(head, payload, cx),
+            frame::RST_STREAM => self.on_rst_stream(head, payload),
             frame::SETTINGS | frame::PING | frame::GOAWAY if on_stream => Err(Fault::NeedsConnection),
-            frame::SETTINGS => self.on_settings(head, payload, w, cx),
+            frame::SETTINGS => self.on_settings(head, payload, w),
             // §6.7: answer a PING.
             frame::PING => {
                 let data: &[u8; 8] = payload.try_into().map_err(|_| Fault::Length)?;
                 if !head.has(frame::ACK) {
-                    if self.over(PINGS, cx) {
+                    if self.over(PINGS) {
                         return Err(Fault::PingFlood);
                     }
                     w.frame(frame::PING, frame::ACK, 0, data);
@@ -471,14 +479,14 @@ impl State {
     }
 
     /// §6.5: apply the peer's settings, acknowledge them.
-    fn on_settings(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+    fn on_settings(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>) -> Result<(), Fault> {
         if head.has(frame::ACK) {
             return if head.len == 0 { Ok(()) } else { Err(Fault::Length) };
         }
         if !head.len.is_multiple_of(6) {
             return Err(Fault::Length);
         }
-        if self.over(SETTINGS, cx) {
+        if self.over(SETTINGS) {
             return Err(Fault::SettingsFlood);
         }
         for setting in payload.chunks_exact(6) {
@@ -546,7 +554,7 @@ impl State {
     }
 
     /// §6.4: the peer resets a stream. Counted against the rapid-reset cap.
-    fn on_rst_stream(&mut self, head: Head, payload: &[u8], cx: &Cx<'_>) -> Result<(), Fault> {
+    fn on_rst_stream(&mut self, head: Head, payload: &[u8]) -> Result<(), Fault> {
         if head.stream == 0 {
             return Err(Fault::NeedsStream);
         }
@@ -557,7 +565,7 @@ impl State {
         if known == Known::Idle {
             return Err(Fault::Idle);
         }
-        if self.over(RESETS, cx) {
+        if self.over(RESETS) {
             return Err(Fault::RapidReset);
         }
         if let Known::Open(i) = known {

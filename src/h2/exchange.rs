@@ -20,7 +20,6 @@ use super::cursor::Cursor as Out;
 use super::request::{self, Verdict};
 use super::respond;
 use super::stream::{body_bytes, BodySlot, Phase, Stream, BODY_CAP};
-use super::Cx;
 use crate::router::{self, Answer, Body, Method};
 
 /// What the connection knows of a stream id (§5.1).
@@ -74,7 +73,7 @@ fn span(head: Head, payload: &[u8], skip: usize) -> Result<(usize, usize), Fault
 impl State {
     /// §6.2, §8.1: a request's header section, or a kept stream's trailers.
     #[inline(never)]
-    pub(super) fn on_headers(&mut self, head: Head, block: &[u8], dep: Option<u32>, w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+    pub(super) fn on_headers(&mut self, head: Head, block: &[u8], dep: Option<u32>, w: &mut Out<'_>) -> Result<(), Fault> {
         let id = head.stream;
         let known = self.known(id);
         match known {
@@ -93,7 +92,7 @@ impl State {
                 // half-closed (remote) takes no more HEADERS (§5.1).
                 match self.streams.get(i).map(|s| s.phase) {
                     Some(Phase::Receiving { slot }) if end && verdict == Verdict::Trailers => {
-                        self.end_body(i, slot, w, cx);
+                        self.end_body(i, slot, w);
                         return Ok(());
                     }
                     Some(Phase::Sending { .. }) => break 'refuse frame::STREAM_CLOSED,
@@ -124,7 +123,7 @@ impl State {
                     let pending = router::route(method, self.path.get(0..query_at), self.path.get(query_at + 1..path_len));
                     match content_length {
                         _ if end => (finish(&pending, false), head_only, false),
-                        Some(n) if n > cx.limits.max_body => (Answer::error(413), head_only, true),
+                        Some(n) if n > self.max_body => (Answer::error(413), head_only, true),
                         _ => {
                             let body = BodySlot { pending, head: head_only, content_length, received: 0, window: frame::DEFAULT_WINDOW, unacked: 0 };
                             // Past the bodies we can follow, the stream is refused (nothing was
@@ -136,7 +135,7 @@ impl State {
                     }
                 }
             };
-            self.respond(w, id, None, answer, head_only, reset_after, cx);
+            self.respond(w, id, None, answer, head_only, reset_after);
             return Ok(());
         };
         self.stream_error(id, code, w);
@@ -144,7 +143,7 @@ impl State {
     }
 
     /// §6.1: request body bytes, flow-controlled.
-    pub(super) fn on_data(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>, cx: &Cx<'_>) -> Result<(), Fault> {
+    pub(super) fn on_data(&mut self, head: Head, payload: &[u8], w: &mut Out<'_>) -> Result<(), Fault> {
         let id = head.stream;
         if id == 0 {
             return Err(Fault::NeedsStream);
@@ -159,7 +158,7 @@ impl State {
         self.recv_window -= len;
         self.recv_unacked += len as u32;
         let end = head.has(frame::END_STREAM);
-        if data.is_empty() && !end && self.over(EMPTIES, cx) {
+        if data.is_empty() && !end && self.over(EMPTIES) {
             return Err(Fault::EmptyFlood);
         }
         match self.known(id) {
@@ -183,10 +182,10 @@ impl State {
                     if b.content_length.is_some_and(|n| received > n) {
                         // §8.1.1: more body than the content-length said.
                         self.stream_error(id, frame::PROTOCOL_ERROR, w);
-                    } else if received > cx.limits.max_body {
-                        self.respond(w, id, Some(i), Answer::error(413), head_only, !end, cx);
+                    } else if received > self.max_body {
+                        self.respond(w, id, Some(i), Answer::error(413), head_only, !end);
                     } else if end {
-                        self.end_body(i, slot, w, cx);
+                        self.end_body(i, slot, w);
                     } else {
                         replenish(w, id, &mut b.window, &mut b.unacked);
                     }
@@ -201,7 +200,7 @@ impl State {
 
     /// The request body of stream `i` is complete: answer it.
     #[inline(never)]
-    fn end_body(&mut self, i: usize, slot: u8, w: &mut Out<'_>, cx: &Cx<'_>) {
+    fn end_body(&mut self, i: usize, slot: u8, w: &mut Out<'_>) {
         let Some(&Stream { id, .. }) = self.streams.get(i) else { return };
         let Some(b) = self.streams.slot_mut(slot) else { return };
         if b.content_length.is_some_and(|n| n != b.received) {
@@ -209,7 +208,7 @@ impl State {
             return self.stream_error(id, frame::PROTOCOL_ERROR, w);
         }
         let (answer, head_only) = (finish(&b.pending, true), b.head);
-        self.respond(w, id, Some(i), answer, head_only, false, cx);
+        self.respond(w, id, Some(i), answer, head_only, false);
     }
 
     /// Writes an answer: HEADERS, then the body through a stream entry (stream `kept`'s, which
@@ -218,12 +217,12 @@ impl State {
     /// (§8.1).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    fn respond(&mut self, w: &mut Out<'_>, id: u32, kept: Option<usize>, answer: Answer, head_only: bool, reset_after: bool, cx: &Cx<'_>) {
+    fn respond(&mut self, w: &mut Out<'_>, id: u32, kept: Option<usize>, answer: Answer, head_only: bool, reset_after: bool) {
         let mut answer = answer;
         let mut buf = [0u8; BODY_CAP];
         let len = body_bytes(&answer, &mut buf).len();
         let empty = head_only || len == 0;
-        respond::head(w, &mut self.encoder, id, &answer, len, empty, cx.date);
+        respond::head(w, &mut self.encoder, id, &answer, len, empty, &self.date);
         if empty {
             answer.body = Body::Empty;
         }
