@@ -18,8 +18,7 @@ use crate::h2::cursor::Cursor;
 
 /// The fields as literals with incremental indexing (indexed name from the static table,
 /// §6.2.1; the date's value follows).
-const ADD_SERVER: &[u8] = b"\x76\x04mote";
-const ADD_DATE: &[u8] = b"\x61\x1d";
+const ADD_SERVER_DATE: &[u8] = b"\x76\x04mote\x61\x1d";
 const ADD_TYPE: &[u8] = b"\x5f\x0atext/plain";
 /// The entries' sizes in the peer's table (§4.1: name, value and 32).
 const DATE_SIZE: usize = 4 + 29 + 32;
@@ -86,27 +85,27 @@ impl Encoder {
         // then content-type, the group's date and server: with `extra` dates, content-type is
         // at 62 + extra and server at 64 + extra (at most 124: the table holds few dates).
         let extra = self.group.saturating_sub(1) as u8;
-        let indexed = [0x80 | (64 + extra), 0x80 | if extra == 0 { 63 } else { 62 }, 0x80 | (62 + extra), 0x80 | (63 + extra)];
-        let (server, date_field, content_type): (&[u8], &[u8], &[u8]) = if self.group != 0 && self.date == *date {
-            (&indexed[..1], &indexed[1..2], &indexed[2..3])
+        // The bytes before the date's value and after it (when it is a literal, else none).
+        let indexed = [0x80 | (64 + extra), 0x80 | if extra == 0 { 63 } else { 62 }, 0x80 | (62 + extra)];
+        let one_more = [0x80 | (64 + extra), 0x61, 0x1d, 0x80 | (63 + extra)];
+        let (before, after): (&[u8], Option<&[u8]>) = if self.group != 0 && self.date == *date {
+            (&indexed, None)
         } else if self.group != 0 && GROUP_SIZE + DATE_SIZE * self.group <= self.max {
             // One more date: server is indexed before it is added, content-type after.
             self.group += 1;
-            (&indexed[..1], ADD_DATE, &indexed[3..])
+            (&one_more[..3], Some(&one_more[3..]))
         } else {
             // Added anew: in a table too small for the group, the entries come and go and are
             // never referenced.
             self.group = usize::from(self.max >= GROUP_SIZE);
-            (ADD_SERVER, ADD_DATE, ADD_TYPE)
+            (ADD_SERVER_DATE, Some(ADD_TYPE))
         };
-        c.put(server);
-        c.put(date_field);
-        if date_field.len() > 1 {
-            // A literal: the value follows.
+        c.put(before);
+        if let Some(after) = after {
             c.put(date);
+            c.put(after);
             self.date = *date;
         }
-        c.put(content_type);
     }
 }
 
