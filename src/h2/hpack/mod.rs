@@ -34,27 +34,27 @@ pub enum Error {
 /// hold; more continuation bytes are an error rather than a wrap.
 #[inline(never)]
 pub fn read_int(block: &[u8], pos: &mut usize, prefix: u32) -> Result<usize, Error> {
-    let first = *block.get(*pos).ok_or(Error::Truncated)?;
-    *pos += 1;
     let max = (1usize << prefix) - 1;
-    let v = usize::from(first) & max;
-    if v < max {
-        return Ok(v);
-    }
-    let mut value = v;
-    let mut shift = 0;
-    loop {
-        let b = *block.get(*pos).ok_or(Error::Truncated)?;
+    let (mut value, mut shift) = (0, 0);
+    // The prefix, then up to four continuation bytes of 7 bits, least significant first.
+    while shift <= 28 {
+        let b = usize::from(*block.get(*pos).ok_or(Error::Truncated)?);
         *pos += 1;
-        value += usize::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
+        if shift == 0 {
+            value = b & max;
+            if value < max {
+                return Ok(value);
+            }
+            shift = 1;
+            continue;
+        }
+        value += (b & 0x7f) << (shift - 1);
+        if b < 0x80 {
             return Ok(value);
         }
         shift += 7;
-        if shift > 21 {
-            return Err(Error::Integer);
-        }
     }
+    Err(Error::Integer)
 }
 
 #[cfg(test)]
