@@ -224,7 +224,7 @@ fn tiny_windows_and_a_stall() {
 
 #[test]
 fn posts_with_bodies_in_many_pieces() {
-    let limits = Limits { max_body: 1 << 20, ..Limits::DEFAULT };
+    let limits = Limits { max_body: 1 << 20 };
     let addr = serve(limits, 16 * 1024);
     timed(async {
         let c = connect(addr).await;
@@ -249,7 +249,7 @@ fn posts_with_bodies_in_many_pieces() {
 
 #[test]
 fn errors_the_client_observes() {
-    let limits = Limits { max_body: 100, ..Limits::DEFAULT };
+    let limits = Limits { max_body: 100 };
     let addr = serve(limits, 16 * 1024);
     timed(async {
         let c = connect(addr).await;

@@ -6,12 +6,13 @@
 //! partial frame for the next call, except that a header block spread over CONTINUATION frames
 //! is merged into one HEADERS frame in the input as its frames arrive, and left unconsumed until
 //! its last frame is in (at most the header-list limit and a frame: a block past the limit, or
-//! CONTINUATION frames past [`CHAIN_MAX`] bytes, is a connection error, §10.5.1). The last [`SCRATCH`] bytes of
-//! `out` are working space (HPACK literals are decoded there), the rest takes the output. Each
-//! frame is a step, taken only while that has [`MAX_STEP`] bytes free (so `out` must hold at
-//! least [`MIN_OUT`]): the frames it calls for go into `out`, so a call returns with everything
-//! it owes written and nothing half-done, and stops (`stopped`) when the output is nearly full. A connection error writes GOAWAY with the last stream id and
-//! the error code (no debug data), and from then on input is discarded and the call reports
+//! CONTINUATION frames past [`CHAIN_MAX`] bytes, is a connection error, §10.5.1). The last
+//! [`SCRATCH`] bytes of `out` are working space (HPACK literals are decoded there), the rest
+//! takes the output. Each frame is a step, taken only while that has [`MAX_STEP`] bytes free (so
+//! `out` must hold at least [`MIN_OUT`]): the frames it calls for go into `out`, so a call
+//! returns with everything it owes written and nothing half-done, and stops (`stopped`) when the
+//! output is nearly full. A connection error writes GOAWAY with the last stream id and the error
+//! code (no debug data), and from then on input is discarded and the call reports
 //! [`Next::Done`] once the GOAWAY is out. Time (for the caps) comes only from [`Cx::now`].
 //!
 //! All-zero bytes are a valid `Conn` (every field is a number, a flag, an array of them or an
@@ -22,8 +23,8 @@ use super::exchange::Known;
 use super::fault::Fault;
 use super::frame::{self, Head, HEAD_LEN, MAX_PAYLOAD, MAX_WINDOW};
 use super::hpack::decoder::{Decoder, SCRATCH};
-use super::hpack::encoder::Encoder;
 use super::cursor::{Cursor as Out, MAX_STEP};
+use super::hpack::encoder::Encoder;
 use super::request::PathBuf;
 use super::stream::{Phase, Streams, MAX_STREAMS};
 use super::{Cx, Fed, Limits, Next, EMPTY_FRAMES_PER_SEC, MAX_HEADER_LIST, PINGS_PER_SEC, RESETS_PER_SEC, SETTINGS_PER_SEC};
@@ -55,7 +56,8 @@ const PINGS: usize = 1;
 const SETTINGS: usize = 2;
 pub(super) const EMPTIES: usize = 3;
 
-/// One HTTP/2 connection's state (about 14 KiB; see the module docs of [`super`]).
+/// One HTTP/2 connection's state (about 14 KiB, valid as all-zero bytes; see the module docs of
+/// [`super`]).
 pub struct Conn {
     s: State,
 }

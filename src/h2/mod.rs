@@ -3,35 +3,39 @@
 //!
 //! A connection travels through these modules, each importing only from those below it:
 //!
-//! 1. [`conn`]: the preface, the frame loop, connection-level frames, stream ids, the caps.
-//! 2. [`exchange`]: requests (HEADERS, CONTINUATION, DATA) to answers, flow control.
-//! 3. [`respond`]: an [`Answer`](crate::router::Answer) as HEADERS and DATA frames.
+//! 1. [`conn`]: the preface, the frame loop (CONTINUATION merged into its HEADERS in place),
+//!    connection-level frames, stream ids, the caps.
+//! 2. [`exchange`]: requests (HEADERS, DATA) to answers, flow control.
+//! 3. [`respond`]: an [`Answer`](crate::router::Answer) as a HEADERS frame.
 //! 4. [`request`]: a decoded header section to a verdict (malformed, a status, a route).
 //! 5. [`stream`]: the few streams kept (receiving a body, or waiting for window).
 //! 6. [`hpack`]: header compression, with [`fields`] (what a field name means, byte rules).
-//! 7. [`out`], [`frame`], [`fault`], [`cursor`]: output with its spill, frame layouts, the
-//!    connection errors with their RFC sections, a bounded writer.
+//! 7. [`frame`], [`fault`], [`cursor`]: frame layouts, the connection errors (their RFC
+//!    sections named in the source), the bounded writer that takes a call's output.
+//!
+//! Size comes first here (the whole binary must stay under 64 KiB): one path per job, no
+//! caches, tables derived at compile time from the RFCs' own rows, errors without debug text.
 //!
 //! The worker's contract (see [`Conn`]):
-//! - Make each pool slot a [`Conn::new`] once (a const value; writing it touches the slot's
-//!   16 KiB: an all-zero slot is not promised to be a valid `Conn`), then `reset` it for each
-//!   new connection (cheap: it writes a few hundred bytes of state and no buffer; a connection
-//!   that only sees GETs touches little beyond the HPACK table's first bytes after that).
+//! - All-zero bytes are a valid `Conn`: the worker's pool is zero-mapped memory, and each slot
+//!   is `reset` for each new connection (cheap: a few hundred bytes of state, no buffer; a
+//!   connection that only sees GETs touches little beyond the HPACK table's first bytes).
 //! - `feed(input, out, cx)`: the bytes received (with any unconsumed bytes of the last call at
-//!   the front). Consumes whole frames, leaving a partial one; writes every frame it owes into
-//!   `out`. `stopped` means `out` is full and more is owed: send, then call again with the
-//!   unconsumed input. All answers of one call go out in one `out` (one send).
-//! - `flush` after a send drained, when [`Conn::wants_flush`] (DATA unblocked by a window
-//!   update arrives through `feed`; `flush` writes what a full `out` held back).
-//! - `goaway` to stop; `Next::Done` (or [`Conn::is_done`]) once the GOAWAY and the open
-//!   streams' answers are written: close after sending them.
-//! - [`Conn::is_idle`] for the idle timeout, [`Conn::is_blocked`] for the send timeout (the
-//!   peer keeps its window closed on answers we owe).
+//!   the front; the call may rewrite the bytes it consumes, and a header block's frames while
+//!   they arrive). Consumes whole frames, leaving a partial one; writes every frame it owes into
+//!   `out`, which holds at least [`conn::MIN_OUT`] bytes (its last [`hpack::decoder::SCRATCH`]
+//!   are working space, not output). `stopped` means the output is nearly full and more may be
+//!   owed: send, then call again with the unconsumed input. All answers of one call go out in
+//!   one `out` (one send); DATA a window update lets go is written by the `feed` that brings it.
+//! - [`Conn::stop`] to stop: the next call writes the GOAWAY; `Next::Done` once the GOAWAY and
+//!   the open streams' answers are written: close after sending them.
+//! - [`Conn::is_blocked`] for the send timeout (the peer keeps its window closed on answers we
+//!   owe), [`Conn::is_stopped`] once no GOAWAY is owed (the linger applies).
 //!
-//! Limits and caps ([`Limits::DEFAULT`] and the constants): request body 8 KiB (past it 413, and RST_STREAM
-//! NO_ERROR when the request was not complete), decoded header list 8 KiB (past it 431; the
-//! block is still decoded, at most 16 KiB, so the connection keeps its compression state),
-//! `:path` 2 KiB (414), 128 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS; past it
+//! Limits and caps ([`Limits::DEFAULT`] and the constants): request body 8 KiB (past it 413,
+//! and RST_STREAM NO_ERROR when the request was not complete), decoded header list 8 KiB (past
+//! it 431; the block is still decoded, at most 16 KiB, so the connection keeps its compression
+//! state), `:path` 2 KiB (414), 128 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS; past it
 //! REFUSED_STREAM), 15 request bodies in progress at once (past it REFUSED_STREAM), a header
 //! block over CONTINUATION frames past the header-list limit or 16 KiB of frames
 //! (ENHANCE_YOUR_CALM), and per second: 100 streams reset by the client (rapid reset,

@@ -289,6 +289,8 @@ mod tests {
         assert_eq!(v, Verdict::Route { method: Method::Options, path_len: 1, query_at: 1 });
         let (v, _) = verdict_of(&with(&[("te", "trailers"), ("content-length", "5"), ("content-length", "5"), ("user-agent", "h2")]), false);
         assert!(matches!(v, Verdict::Route { .. }));
+        let (v, _) = verdict_of(&with(&[("te", "TrAiLeRs")]), false);
+        assert!(matches!(v, Verdict::Route { .. }));
         let (v, _) = verdict_of(&[(":path", "/%41?x"), (":method", "HEAD"), (":scheme", "https")], false);
         assert_eq!(v, Verdict::Route { method: Method::Head, path_len: 6, query_at: 4 });
     }
@@ -310,6 +312,9 @@ mod tests {
             with(&[("transfer-encoding", "chunked")]),
             with(&[("upgrade", "h2c")]),
             with(&[("te", "gzip")]),
+            with(&[("te", "trailerz")]),
+            with(&[("te", "trailers ")]),
+            with(&[("content-length", "+5")]),
             with(&[("Upper", "x")]),
             with(&[("x", " lead")]),
             with(&[("x", "trail ")]),

@@ -1,11 +1,12 @@
-//! An answer as HTTP/2 frames: HEADERS (RFC 9113 §6.2) with `:status`, `server`, `date`,
-//! `content-type`, `content-length` and, for [`Extra::Allow`], `allow`, then the body in DATA
-//! (§6.1) as far as the windows allow.
+//! An answer's HEADERS frame (RFC 9113 §6.2): `:status`, `server`, `date`, `content-type`,
+//! `content-length` and, for the answers that carry one
+//! ([`Extra::allow`](crate::router::Extra::allow)), `allow`. The body follows in DATA (§6.1),
+//! from [`super::exchange`], as far as the windows allow.
 //!
 //! Contract: [`head`] writes one HEADERS frame with END_HEADERS (and END_STREAM when no body
 //! follows); its block is at most [`MAX_BLOCK`] bytes, far below the smallest frame size a peer
 //! may set, so it never needs CONTINUATION. HTTP/2 has no Upgrade header, so the WebSocket
-//! extras are left out. [`MAX_ANSWER`] bounds both frames together.
+//! extras are left out. [`MAX_ANSWER`] bounds HEADERS and DATA together.
 
 use super::cursor::Cursor;
 use super::frame::{self, HEAD_LEN};
@@ -16,7 +17,7 @@ use crate::router::Answer;
 /// The longest `allow` value written (the router's are 24 bytes).
 const ALLOW_CAP: usize = 24;
 /// The largest header block: two size updates (6), status (5), server (6), date (31),
-/// content-type (12), content-length (2 + 1 + 2), allow (2 + 1 + [`ALLOW_CAP`]).
+/// content-type (12), content-length (2 + 1 + 2), allow (2 + 1 + 24).
 pub const MAX_BLOCK: usize = 6 + 5 + 6 + 31 + 12 + 5 + 3 + ALLOW_CAP;
 /// The HEADERS frame of one answer.
 pub const MAX_HEADERS: usize = HEAD_LEN + MAX_BLOCK;

@@ -1,6 +1,6 @@
 //! Header blocks into fields (RFC 7541 §3, §6).
 //!
-//! Contract: [`Decoder::decode`] reads one complete header block and hands each field, in
+//! Contract: [`Decoder::decode_in`] reads one complete header block and hands each field, in
 //! order, to a [`Sink`], keeping the dynamic table in step with the peer's encoder whatever the
 //! sink thinks of the fields (a refused request still updates the table, RFC 9113 §4.3). Every
 //! field reaches the sink as plain bytes: indexed ones straight from the tables, literals decoded

@@ -239,7 +239,7 @@ fn status_answers_without_routing() {
 
 #[test]
 fn a_body_too_large_is_answered_413_and_the_stream_reset() {
-    let limits = Limits { max_body: 10, ..Limits::DEFAULT };
+    let limits = Limits { max_body: 10 };
     let mut s = Server::with(limits, 16 * 1024);
     s.send(&start());
     s.frames();
@@ -348,7 +348,7 @@ fn window_update_rules() {
 #[test]
 fn our_receive_windows_are_enforced_and_given_back() {
     use frame::*;
-    let limits = Limits { max_body: 1 << 20, ..Limits::DEFAULT };
+    let limits = Limits { max_body: 1 << 20 };
     let mut s = Server::with(limits, 16 * 1024);
     s.send(&start());
     s.frames();
