@@ -143,16 +143,19 @@ impl Streams {
     /// Removes stream `i` (and frees its body slot).
     #[inline(never)]
     pub fn remove(&mut self, i: usize) {
-        if let Some(&Stream { phase: Phase::Receiving { slot }, .. }) = self.get(i) {
-            self.free_slot(slot);
+        let len = self.len;
+        if i >= len {
+            return;
         }
         // The last kept stream takes its place.
-        if let (Some(&last), true) = (self.all().last(), i < self.len) {
-            if let Some(s) = self.items.get_mut(i) {
-                *s = last;
+        let last = self.items.get(len - 1).copied();
+        if let (Some(s), Some(last)) = (self.items.get_mut(i), last) {
+            if let Phase::Receiving { slot } = s.phase {
+                self.used &= !(1u16 << (slot & 15));
             }
-            self.len -= 1;
+            *s = last;
         }
+        self.len = len - 1;
     }
 
     /// Puts a receiving request in a free body slot.
