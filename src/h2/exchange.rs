@@ -261,9 +261,9 @@ impl State {
             }
             return true;
         }
-        if let Some(s) = self.streams.get_mut(i) {
-            s.window -= n as i32;
-            s.phase = Phase::Sending { answer, sent: sent + n as u16, reset_after };
+        if let Some(Stream { window, phase: Phase::Sending { sent, .. }, .. }) = self.streams.get_mut(i) {
+            *window -= n as i32;
+            *sent += n as u16;
         }
         false
     }
