@@ -165,13 +165,10 @@ impl Dynamic {
         self.keep(max);
     }
 
-    /// The entry at `at` in the run: its name, value and length in the run.
-    fn at(&self, at: usize) -> Option<(Entry<'_>, usize)> {
+    /// The length in the run of the entry at `at`.
+    fn skip(&self, at: usize) -> Option<usize> {
         let &[a, b, c, d] = self.bytes.get(at..at + HEADER)? else { return None };
-        let (name_len, value_len) = (usize::from(a) << 8 | usize::from(b), usize::from(c) << 8 | usize::from(d));
-        let mid = at + HEADER + name_len;
-        let end = mid + value_len;
-        Some(((self.bytes.get(at + HEADER..mid)?, self.bytes.get(mid..end)?), end - at))
+        Some(HEADER + (usize::from(a) << 8 | usize::from(b)) + (usize::from(c) << 8 | usize::from(d)))
     }
 
     /// Dynamic entry `i` (0 = the newest).
@@ -182,9 +179,11 @@ impl Dynamic {
         }
         let mut at = 0;
         for _ in 0..i {
-            at += self.at(at)?.1;
+            at += self.skip(at)?;
         }
-        Some(self.at(at)?.0)
+        let &[a, b, _, _] = self.bytes.get(at..at + HEADER)? else { return None };
+        let mid = at + HEADER + (usize::from(a) << 8 | usize::from(b));
+        Some((self.bytes.get(at + HEADER..mid)?, self.bytes.get(mid..at + self.skip(at)?)?))
     }
 
     /// Entry `index` of the combined index space (§2.3.3): static 1-61, then dynamic.
@@ -197,8 +196,9 @@ impl Dynamic {
     fn keep(&mut self, budget: usize) {
         let (mut at, mut size, mut n) = (0, 0, 0);
         while n < self.count {
-            let Some(((name, value), len)) = self.at(at) else { break };
-            let entry = name.len() + value.len() + ENTRY_OVERHEAD;
+            let Some(len) = self.skip(at) else { break };
+            // The RFC's size: name and value, and 32 in place of our header.
+            let entry = len - HEADER + ENTRY_OVERHEAD;
             if size + entry > budget {
                 break;
             }
