@@ -11,6 +11,7 @@
 //! slot is either free or live, and `live() + free slots == capacity()`.
 #![allow(unsafe_code)]
 
+use crate::h2;
 use crate::http1;
 use crate::sys;
 use crate::ws;
@@ -24,6 +25,9 @@ pub enum Proto {
     Http1(http1::Conn) = 0,
     /// Upgraded to WebSocket.
     Ws(ws::Conn) = 1,
+    /// HTTP/2 (prior knowledge, on the h2c port): its state is too big for a slot and lives in
+    /// the worker's [`H2Pool`] at the slot's index.
+    H2 = 2,
 }
 
 impl Proto {
@@ -32,7 +36,7 @@ impl Proto {
     pub fn begun(&self) -> bool {
         match self {
             Proto::Http1(c) => c.begun(),
-            Proto::Ws(_) => false,
+            Proto::Ws(_) | Proto::H2 => false,
         }
     }
 }
@@ -218,11 +222,55 @@ impl Arena {
     }
 }
 
+/// HTTP/2 connection states, one per slot index, from one zero-filled mapping: 16 KiB each,
+/// reserved for every slot and committed only as slots that speak HTTP/2 touch them. All-zero
+/// bytes are a valid `h2::Conn` (its module promises it), which `reset` makes fresh for each
+/// connection: no state is ever written whole.
+pub struct H2Pool {
+    conns: &'static mut [h2::Conn],
+}
+
+impl H2Pool {
+    pub fn new(capacity: usize) -> Result<Self, sys::Errno> {
+        let bytes = capacity.checked_mul(size_of::<h2::Conn>()).ok_or(sys::Errno::ENOMEM)?;
+        let raw = map_zeroed(bytes)?;
+        // SAFETY: page-aligned memory satisfies h2::Conn's alignment; the mapping holds
+        // `capacity` of them exactly; all-zero bytes are a valid h2::Conn; `raw` is not used
+        // again.
+        let conns = unsafe { core::slice::from_raw_parts_mut(raw.as_mut_ptr().cast::<h2::Conn>(), capacity) };
+        Ok(H2Pool { conns })
+    }
+
+    /// The state at `index` (`reset` it for a new connection).
+    pub fn get(&mut self, index: usize) -> Option<&mut h2::Conn> {
+        self.conns.get_mut(index)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     use crate::test_rng::xorshift;
+
+    /// The pool's zeroed states are connections once reset: a GET is answered.
+    #[test]
+    fn a_zeroed_h2_state_serves_once_reset() {
+        let mut pool = H2Pool::new(2).unwrap();
+        let limits = h2::Limits::DEFAULT;
+        let conn = pool.get(1).unwrap();
+        conn.reset(&limits);
+        let mut input = h2::conn::PREFACE.to_vec();
+        input.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+        input.extend_from_slice(&[0, 0, 3, 1, 5, 0, 0, 0, 1, 0x82, 0x86, 0x84]);
+        let mut out = vec![0u8; h2::conn::MIN_OUT];
+        let cx = h2::Cx { date: b"Sun, 06 Nov 1994 08:49:37 GMT", now: 0, stopping: false, limits: &limits };
+        let fed = conn.feed(&mut input, &mut out, &cx);
+        assert_eq!(fed.consumed, input.len());
+        // SETTINGS, its ACK, HEADERS and DATA `ok` ending stream 1.
+        assert!(out[..fed.written].ends_with(&[0, 0, 2, 0, 1, 0, 0, 0, 1, b'o', b'k']), "{:?}", &out[..fed.written]);
+        assert!(pool.get(2).is_none());
+    }
 
     #[test]
     fn a_slot_record_stays_small() {

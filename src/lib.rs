@@ -41,6 +41,7 @@ pub mod thread;
 pub mod worker;
 pub mod arena;
 pub mod http1;
+pub mod h2;
 pub mod router;
 pub mod ws;
 pub mod response;

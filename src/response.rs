@@ -105,6 +105,11 @@ impl Heads {
         c.put(OK_TEXT_TAIL);
     }
 
+    /// The current Date (for HTTP/2, which writes its own headers).
+    pub fn date(&self) -> &[u8; date::LEN] {
+        self.common.get(SERVER_DATE.len()..).and_then(|d| d.first_chunk()).unwrap_or(&[b' '; date::LEN])
+    }
+
     /// Writes the answer at the start of `out`; returns its length, or `None` if it does not
     /// fit. `head_only`: the answer to HEAD, with the Content-Length the body would have.
     #[inline]
@@ -120,7 +125,7 @@ impl Heads {
         let mut digits = [0u8; 24];
         let body: &[u8] = match answer.body {
             Body::Ok => b"ok",
-            Body::Text(t) => t,
+            Body::Empty => b"",
             Body::Number(n) => {
                 let len = num::write_i64(&mut digits, n);
                 digits.get(..len).unwrap_or_default()
@@ -154,9 +159,9 @@ impl Heads {
             });
             match answer.extra {
                 Extra::None => {}
-                Extra::Allow(methods) => {
+                Extra::AllowAll | Extra::AllowGet => {
                     c.put(b"Allow: ");
-                    c.put(methods);
+                    c.put(answer.extra.allow().unwrap_or_default());
                     c.put(b"\r\n");
                 }
                 Extra::UpgradeWebSocket => c.put(b"Upgrade: websocket\r\n"),
@@ -231,15 +236,16 @@ mod tests {
     #[test]
     fn the_prerendered_answer_is_the_general_one() {
         let general = {
-            // The same answer through the general path: a Text body other than "ok" of the
-            // same length, then the body swapped back.
-            let s = render(ok(Body::Text(b"xy")), Connection::KeepAlive, false);
-            s.replace("\r\n\r\nxy", "\r\n\r\nok")
+            // The same answer through the general path: an empty body, then the length and the
+            // body swapped for ok's.
+            let s = render(ok(Body::Empty), Connection::KeepAlive, false);
+            s.replace("Content-Length: 0\r\n\r\n", "Content-Length: 2\r\n\r\nok")
         };
         assert_eq!(render(ok(Body::Ok), Connection::KeepAlive, false), general);
         // A refreshed date reaches every pre-rendered part.
         let mut heads = Heads::new(DATE);
         heads.refresh(b"Fri, 27 Nov 2026 00:00:00 GMT");
+        assert_eq!(heads.date(), b"Fri, 27 Nov 2026 00:00:00 GMT");
         let mut out = [0u8; MAX_LEN];
         for answer in [ok(Body::Ok), ok(Body::Number(1)), Answer::error(404)] {
             let n = heads.write(&mut out, &answer, Connection::KeepAlive, false).unwrap();
@@ -266,8 +272,8 @@ mod tests {
 
     #[test]
     fn extra_headers() {
-        let s = render(Answer { status: 405, body: Body::Reason, extra: Extra::Allow(b"GET") }, Connection::KeepAlive10, false);
-        assert!(s.contains("\r\nConnection: keep-alive\r\nAllow: GET\r\nContent-Length: 19\r\n"), "{s}");
+        let s = render(Answer { status: 405, body: Body::Reason, extra: Extra::AllowGet }, Connection::KeepAlive10, false);
+        assert!(s.contains("\r\nConnection: keep-alive\r\nAllow: GET, HEAD, OPTIONS\r\nContent-Length: 19\r\n"), "{s}");
         let s = render(Answer { status: 426, body: Body::Reason, extra: Extra::UpgradeWebSocket }, Connection::KeepAlive, false);
         assert!(s.contains("\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"), "{s}");
         let s = render(Answer { status: 426, body: Body::Reason, extra: Extra::WebSocketVersion }, Connection::Close, false);
@@ -279,7 +285,7 @@ mod tests {
         let heads = Heads::new(DATE);
         for status in [200, 400, 404, 405, 408, 413, 414, 417, 426, 431, 501, 503, 505] {
             for body in [Body::Number(i64::MIN), Body::Reason, Body::Ok] {
-                for extra in [Extra::Allow(router::ALLOW_ALL), Extra::UpgradeWebSocket, Extra::WebSocketVersion] {
+                for extra in [Extra::AllowAll, Extra::UpgradeWebSocket, Extra::WebSocketVersion] {
                     for connection in [Connection::KeepAlive10, Connection::Close] {
                         let mut out = [0u8; MAX_LEN];
                         let a = Answer { status, body, extra };

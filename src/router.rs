@@ -44,11 +44,14 @@ pub struct Answer {
     pub extra: Extra,
 }
 
+/// A body: one of a few fixed texts or a number (no references, so that a protocol's state
+/// holding answers may be valid as all-zero bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Body {
     /// `ok`: the usual answer, which a protocol may keep ready whole.
     Ok,
-    Text(&'static [u8]),
+    /// No body (OPTIONS).
+    Empty,
     Number(i64),
     /// The reason phrase of the status ([`reason`]), followed by a newline.
     Reason,
@@ -58,13 +61,26 @@ pub enum Body {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Extra {
     None,
-    /// `Allow`, for OPTIONS and 405.
-    Allow(&'static [u8]),
+    /// `Allow` with [`ALLOW_ALL`], for OPTIONS.
+    AllowAll,
+    /// `Allow` with [`ALLOW_GET`], for 405.
+    AllowGet,
     /// `Upgrade: websocket`, for a 426 on the WebSocket path (HTTP/1.1 only: HTTP/2 has no
     /// Upgrade header).
     UpgradeWebSocket,
     /// `Sec-WebSocket-Version: 13`, for a 426 answering another WebSocket version.
     WebSocketVersion,
+}
+
+impl Extra {
+    /// The methods of an `Allow` header, if this is one.
+    pub fn allow(self) -> Option<&'static [u8]> {
+        match self {
+            Extra::AllowAll => Some(ALLOW_ALL),
+            Extra::AllowGet => Some(ALLOW_GET),
+            _ => None,
+        }
+    }
 }
 
 impl Answer {
@@ -111,9 +127,9 @@ pub const OK: Answer = Answer { status: 200, body: Body::Ok, extra: Extra::None 
 
 /// Chooses the endpoint of a request from its head.
 pub fn route(method: Method, path: &[u8], query: &[u8]) -> Pending {
-    let not_allowed = Answer { status: 405, body: Body::Reason, extra: Extra::Allow(ALLOW_GET) };
+    let not_allowed = Answer { status: 405, body: Body::Reason, extra: Extra::AllowGet };
     if method == Method::Options {
-        return Pending::Fixed(Answer { status: 200, body: Body::Text(b""), extra: Extra::Allow(ALLOW_ALL) });
+        return Pending::Fixed(Answer { status: 200, body: Body::Empty, extra: Extra::AllowAll });
     }
     Pending::Fixed(match path {
         b"/baseline11" | b"/baseline2" => {
@@ -216,12 +232,12 @@ mod tests {
             (Post, "/baseline11?=2", Some(b"-9223372036854775811"), Answer::error(400)),
             (Get, "/pipeline", None, OK),
             (Head, "/pipeline", None, OK),
-            (Post, "/pipeline", Some(b""), Answer { status: 405, body: Body::Reason, extra: Extra::Allow(ALLOW_GET) }),
+            (Post, "/pipeline", Some(b""), Answer { status: 405, body: Body::Reason, extra: Extra::AllowGet }),
             (Get, "/", None, OK),
             (Post, "/", Some(b"hello"), OK),
             (Get, "/ws", None, Answer { status: 426, body: Body::Reason, extra: Extra::UpgradeWebSocket }),
-            (Options, "*", None, Answer { status: 200, body: Body::Text(b""), extra: Extra::Allow(ALLOW_ALL) }),
-            (Options, "/nope", None, Answer { status: 200, body: Body::Text(b""), extra: Extra::Allow(ALLOW_ALL) }),
+            (Options, "*", None, Answer { status: 200, body: Body::Empty, extra: Extra::AllowAll }),
+            (Options, "/nope", None, Answer { status: 200, body: Body::Empty, extra: Extra::AllowAll }),
             (Get, "/nope", None, Answer::error(404)),
             (Post, "/nope", Some(b"1"), Answer::error(404)),
             (Get, "/baseline11/", None, Answer::error(404)),

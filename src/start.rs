@@ -172,8 +172,10 @@ impl Config {
     /// The worker's share of the configuration.
     pub fn worker(&self) -> worker::Config {
         // A slot keeps a head under way (bodies stream through), or the requests a read
-        // brought past the pipeline depth: the largest head, and room to read more after it.
-        let rbuf = (self.max_header + 8192).next_multiple_of(4096);
+        // brought past the pipeline depth: the largest head, and room to read more after it;
+        // for HTTP/2, a whole frame of its largest size (16 KiB and its header).
+        let frame = if self.h2c_port != 0 { 16384 + 9 } else { 0 };
+        let rbuf = (self.max_header.max(frame) + 8192).next_multiple_of(4096);
         worker::Config {
             limit: self.connections,
             // Connections may all arrive on one CPU, so every worker can take the whole limit
@@ -189,6 +191,7 @@ impl Config {
             linger_timeout: 2,
             grace: self.grace,
             ws: crate::ws::Limits { max_message: self.max_message as u64 },
+            h2: crate::h2::Limits { max_body: self.max_body as u64 },
         }
     }
 }

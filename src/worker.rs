@@ -19,8 +19,9 @@
 //! expires connections past their deadline (no syscall per request for either). An event
 //! counter wakes the worker at once when the process is asked to stop.
 
-use crate::arena::{self, Arena, Life, Proto, Token};
+use crate::arena::{self, Arena, H2Pool, Life, Proto, Token};
 use crate::date;
+use crate::h2;
 use crate::http1::{self, Ctx};
 use crate::http1::head::Limits;
 use crate::http1::scan::Scanner;
@@ -55,6 +56,8 @@ pub struct Config {
     pub grace: u32,
     /// WebSocket limits.
     pub ws: ws::Limits,
+    /// HTTP/2 limits.
+    pub h2: h2::Limits,
 }
 
 /// What the workers share: the stop flag and the count of live connections.
@@ -124,6 +127,7 @@ pub struct Worker {
     timer: Fd,
     wake: Fd,
     arena: Arena,
+    h2: H2Pool,
     input: &'static mut [u8],
     output: &'static mut [u8],
     scan: Scanner,
@@ -153,10 +157,11 @@ impl Worker {
         sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, timer.raw(), sys::EPOLLIN, TIMER)?;
         sys::epoll_ctl(ep.raw(), sys::EPOLL_CTL_ADD, wake.raw(), sys::EPOLLIN, WAKE)?;
         let arena = Arena::new(cfg.capacity, cfg.rbuf, cfg.wbuf)?;
+        let h2 = H2Pool::new(if listener_h2.is_some() { cfg.capacity } else { 0 })?;
         let input = arena::map_zeroed(cfg.rbuf)?;
         let output = arena::map_zeroed(cfg.wbuf)?;
         let mut w = Worker {
-            ep, listener: Some(listener), listener_h2, timer, wake, arena, input, output, scan, cfg,
+            ep, listener: Some(listener), listener_h2, timer, wake, arena, h2, input, output, scan, cfg,
             heads: Heads::new(&[b' '; date::LEN]), now: 0, paused: false, shared, stopping_since: None,
             ready: [0; READY], ready_len: 0,
         };
@@ -262,6 +267,7 @@ impl Worker {
                 Some(s) if s.life == Life::Open && matches!(s.proto, Proto::Ws(c) if c.is_open()) => {
                     self.ws_close(index)
                 }
+                Some(s) if s.life == Life::Open && s.proto == Proto::H2 => self.h2_goaway(index),
                 _ => {}
             }
         }
@@ -330,6 +336,10 @@ impl Worker {
         let Some(index) = self.arena.resolve(token) else { return };
         if let Some(slot) = self.arena.slot(index) {
             slot.counted = counted;
+            if h2 && let Some(conn) = self.h2.get(index) {
+                conn.reset(&self.cfg.h2);
+                slot.proto = Proto::H2;
+            }
         }
         let interest = sys::EPOLLIN | sys::EPOLLOUT | sys::EPOLLRDHUP | sys::EPOLLPRI | sys::EPOLLET;
         if sys::epoll_ctl(self.ep.raw(), sys::EPOLL_CTL_ADD, fd, interest, token.0).is_err() {
@@ -404,6 +414,18 @@ impl Worker {
         }
     }
 
+    /// Ends an HTTP/2 connection politely (GOAWAY, its open streams answered, then the close),
+    /// at the stop or when it has been idle too long: the GOAWAY goes out from a turn that
+    /// feeds the connection what it kept, without reading.
+    fn h2_goaway(&mut self, index: usize) {
+        let Some(conn) = self.h2.get(index) else { return };
+        conn.stop();
+        let Some(slot) = self.arena.slot(index) else { return };
+        slot.io |= STOPPED;
+        slot.deadline = self.now.wrapping_add(self.cfg.linger_timeout);
+        self.drive(index);
+    }
+
     /// A connection past its deadline: a request that did not arrive in time gets 408; a peer
     /// still reading our output (however slowly) gets more time; anything else closes.
     fn expire(&mut self, index: usize) {
@@ -426,6 +448,12 @@ impl Worker {
             // An idle WebSocket gets our close (1001); one that did not answer its close in
             // time is closed.
             (Life::Open, Proto::Ws(conn)) if conn.is_open() => self.ws_close(index),
+            // An HTTP/2 connection idle too long gets a GOAWAY; one whose peer keeps its window
+            // shut on answers we owe, or that did not finish after its GOAWAY, is closed.
+            (Life::Open, Proto::H2) => match self.h2.get(index) {
+                Some(c) if !c.is_blocked() && !c.is_stopped() => self.h2_goaway(index),
+                _ => self.close(index),
+            },
             // The linger, or the wait for the peer's close, is over.
             _ => self.close(index),
         }
@@ -579,7 +607,8 @@ impl Worker {
         slot.io &= !STOPPED;
         let total = had + fresh;
         let in_slot = had > 0;
-        let input: &[u8] = if in_slot { rbuf.get(..total).unwrap_or_default() } else { self.input.get(..total).unwrap_or_default() };
+        // Mutable for HTTP/2, which joins a header block's fragments where they are.
+        let input: &mut [u8] = if in_slot { rbuf.get_mut(..total).unwrap_or_default() } else { self.input.get_mut(..total).unwrap_or_default() };
 
         // 4. The connection's protocol answers what the input completes.
         let stopping = self.stopping_since.is_some();
@@ -592,6 +621,26 @@ impl Worker {
                 (http1::serve(conn, input, self.output, &cx), false)
             }
             Proto::Ws(conn) => ws_served(conn, input, self.output, &cfg.ws),
+            Proto::H2 => {
+                let Some(conn) = self.h2.get(index) else { return Next::Close };
+                let cx = h2::Cx { date: self.heads.date(), now, stopping, limits: &cfg.h2 };
+                let fed = conn.feed(input, self.output, &cx);
+                // Answers held back by the peer's window: the send timeout runs; after our
+                // GOAWAY, the linger does.
+                if conn.is_blocked() {
+                    slot.deadline = now.wrapping_add(cfg.send_timeout);
+                } else if !conn.is_stopped() {
+                    slot.deadline = now.wrapping_add(cfg.idle_timeout);
+                }
+                let served = http1::Served {
+                    consumed: fed.consumed,
+                    written: fed.written,
+                    close: fed.next == h2::Next::Done,
+                    stopped: fed.stopped,
+                    upgrade: false,
+                };
+                (served, false)
+            }
         };
         if served.upgrade {
             // The bytes after the upgrade request are the first frames.
