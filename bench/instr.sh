@@ -7,7 +7,8 @@
 # pinned to CPU 0) runs under `valgrind --tool=callgrind` for the whole script. A fixed-count load
 # (bench/instr_load.py, pinned to CPU 1) drives it through the arena's profiles and then through
 # two trickled requests, each sent whole and in 64-byte writes (each piece read by the server
-# before the next is written, so every piece is one read); every answer is checked.
+# before the next is written, so every piece is one read), then HTTP/2 (h2load on the h2c port);
+# every answer is checked.
 #
 # Isolating each measured phase: `callgrind_control --zero` just before the phase's load and
 # `callgrind_control --dump` just after it, on the running process. Start-up, shutdown and the
@@ -42,7 +43,7 @@ START=$(date +%s)
 
 [[ -x "$MOTE_FULL" ]] || die "$MOTE_FULL not found: build it first (make static, or make instr)"
 [[ -r "$MOTE_BENCH_REQUESTS/get.raw" ]] || die "arena request templates not found in $MOTE_BENCH_REQUESTS"
-ensure_packages valgrind:valgrind callgrind_annotate:valgrind python3:python3 taskset:util-linux
+ensure_packages valgrind:valgrind callgrind_annotate:valgrind python3:python3 taskset:util-linux h2load:nghttp2-client
 OUT="$BENCH/out"
 mkdir -p "$OUT"
 
@@ -57,14 +58,16 @@ PHASES=(
   "body-64 $((20 * SCALE))"
   "head-whole $((20 * SCALE))"
   "head-64 $((20 * SCALE))"
+  "h2c $((100000 * SCALE))"
 )
 CONNS=64
 
 CG="$TMP/callgrind.out"
 PORT=$NEXT_PORT
+H2_PORT=$((NEXT_PORT + 1))
 SERVER_LOG="$TMP/mote.log"
 taskset -c "$SERVER_CPU" valgrind --tool=callgrind --callgrind-out-file="$CG" \
-  "$MOTE_FULL" --port "$PORT" --threads 1 >"$SERVER_LOG" 2>&1 &
+  "$MOTE_FULL" --port "$PORT" --h2c-port "$H2_PORT" --threads 1 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 for ((i = 0; i < 300; i++)); do
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; die "mote exited during start-up under callgrind"; }
@@ -104,14 +107,30 @@ summarise() { # dump responses
   ' "$1.txt"
 }
 
+# The h2c phase: h2load (16 connections, 100 streams each) for exactly REQUESTS GETs of
+# /baseline2; every one must be a 2xx. h2load closes its connections before it exits; a moment's
+# wait lets mote finish their closes inside the phase. Prints what instr_load.py prints.
+h2c_load() { # requests
+  local out
+  out=$(taskset -c "$CLIENT_CPU" h2load -c 16 -m 100 -t 1 -n "$1" "http://127.0.0.1:$H2_PORT/baseline2?a=1&b=1") ||
+    { echo "$out" >&2; return 1; }
+  grep -q "^status codes: $1 2xx" <<<"$out" || { echo "$out" >&2; return 1; }
+  sleep 0.3
+  echo "responses $1 bytes 0"
+}
+
 RESULTS="$TMP/results.tsv"
 : >"$RESULTS"
 dumps=0
 for p in "${PHASES[@]}"; do
   read -r name requests <<<"$p"
   control --zero
-  load=$(taskset -c "$CLIENT_CPU" python3 "$BENCH/instr_load.py" "$PORT" "$name" "$requests" "$CONNS") ||
-    { tail -n 20 "$SERVER_LOG" >&2; die "the load failed ($name)"; }
+  if [[ $name == h2c ]]; then
+    load=$(h2c_load "$requests") || { tail -n 20 "$SERVER_LOG" >&2; die "the load failed ($name)"; }
+  else
+    load=$(taskset -c "$CLIENT_CPU" python3 "$BENCH/instr_load.py" "$PORT" "$name" "$requests" "$CONNS") ||
+      { tail -n 20 "$SERVER_LOG" >&2; die "the load failed ($name)"; }
+  fi
   control --dump
   dumps=$((dumps + 1))
   dump="$CG.$dumps" # callgrind numbers its dumps from 1
@@ -143,9 +162,11 @@ awk -F'\t' -v banner="$(sed "s/^mote //; s/ listening on [^ ]*//" <<<"$BANNER")"
     label["body-64"] = "chunked body, 64-byte writes"
     label["head-whole"] = "long head, whole"
     label["head-64"] = "long head, 64-byte writes"
+    label["h2c"] = "h2c (h2load, 16 conns, 100 streams)"
     printf "## Instructions per request (callgrind)\n\n"
     printf "mote %s, commit %s, under callgrind; load from\n", banner, commit
-    printf "bench/instr_load.py on %d keep-alive connections (the trickled requests: one). Ir per request =\n", conns
+    printf "bench/instr_load.py on %d keep-alive connections (the trickled requests: one; h2c: h2load on 16\n", conns
+    printf "connections with 100 streams each). Ir per request =\n"
     printf "user-space instructions mote executed between callgrind_control --zero and --dump around the\n"
     printf "phase / answers checked. Functions: self cost per request (inlined code counts where it was\n"
     printf "inlined).\n\n"
