@@ -1,5 +1,5 @@
 # Shared by bench/run.sh and bench/syscalls.sh (sourced, not run).
-# Servers run pinned to CPU 0, wrk to CPU 1, everything on 127.0.0.1.
+# Servers run pinned to CPU 0, wrk (h2load for h2c) to CPU 1, everything on 127.0.0.1.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH="$ROOT/bench"
@@ -13,6 +13,7 @@ export MOTE_BENCH_REQUESTS="${MOTE_BENCH_REQUESTS:-$ROOT/tests/data/arena-reques
 
 SERVER_PID=""
 SERVER_LOG=""
+H2_PORT=""
 NEXT_PORT=$((20000 + RANDOM % 5000))
 TMP=$(mktemp -d /tmp/mote-bench.XXXXXX)
 
@@ -94,13 +95,47 @@ http {
 EOF
 }
 
-# Starts a fresh server on a fresh port; sets SERVER_PID and PORT. Waits until it accepts.
-start_server() { # mote|nginx|floor
+# h2o for the h2c profile: one worker thread, a plain listener (h2o takes HTTP/2 with prior
+# knowledge on it: it recognises the connection preface), no access log (none without an
+# `access-log` directive; errors go to stderr), max-connections raised from its default 1024 for
+# the 4,096-connection case, the file `baseline2` holding `2` served as text/plain (the query is
+# ignored, as for any static file; h2o answers from its open-file cache). Run as root,
+# h2o would switch to `nobody`, who cannot read the private $TMP: it keeps root's identity then
+# (`user: root`); run as anyone else it stays who it is. It raises its own fd limit to 20000.
+h2o_conf() { # dir port
+  mkdir -p "$1/www"
+  printf 2 >"$1/www/baseline2"
+  {
+    if [[ $(id -u) == 0 ]]; then echo "user: root"; fi
+    cat <<EOF
+num-threads: 1
+max-connections: 16384
+file.mime.setdefaulttype: "text/plain"
+listen:
+  host: 127.0.0.1
+  port: $2
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: $1/www
+EOF
+  } >"$1/h2o.conf"
+}
+
+# Starts a fresh server on fresh ports; sets SERVER_PID, PORT (HTTP/1.1) and H2_PORT (HTTP/2
+# cleartext: mote's --h2c-port, h2o's only listener). Waits until it accepts on its ports.
+start_server() { # mote|nginx|floor|h2o
   PORT=$NEXT_PORT
-  NEXT_PORT=$((NEXT_PORT + 1))
+  H2_PORT=$((NEXT_PORT + 1))
+  NEXT_PORT=$((NEXT_PORT + 2))
   SERVER_LOG="$TMP/$1.$PORT.log"
+  local ports=("$PORT")
   case "$1" in
-    mote) taskset -c "$SERVER_CPU" "$MOTE_BIN" --port "$PORT" --threads 1 >"$SERVER_LOG" 2>&1 & ;;
+    mote)
+      taskset -c "$SERVER_CPU" "$MOTE_BIN" --port "$PORT" --h2c-port "$H2_PORT" --threads 1 >"$SERVER_LOG" 2>&1 &
+      ports+=("$H2_PORT")
+      ;;
     # FLOOR_ARG: a count of answers after which it closes, or `ws` (see bench/floor.rs).
     floor) taskset -c "$SERVER_CPU" "$FLOOR_BIN" "$PORT" ${FLOOR_ARG:-} >"$SERVER_LOG" 2>&1 & ;;
     nginx)
@@ -110,23 +145,36 @@ start_server() { # mote|nginx|floor
       nginx=$(command -v nginx || echo /usr/sbin/nginx)
       taskset -c "$SERVER_CPU" "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >"$SERVER_LOG" 2>&1 &
       ;;
+    # h2o's default mode (`worker`) serves in the process started here, with no master; its main
+    # thread, its one worker thread and its idle crash-handler child (perl, reading a pipe) are
+    # all counted by cpu_ticks, which sums the process and its descendants.
+    h2o)
+      local dir="$TMP/h2o.$H2_PORT"
+      h2o_conf "$dir" "$H2_PORT"
+      taskset -c "$SERVER_CPU" h2o -c "$dir/h2o.conf" >"$SERVER_LOG" 2>&1 &
+      ports=("$H2_PORT")
+      ;;
     *) die "unknown server $1" ;;
   esac
   SERVER_PID=$!
-  local i
+  local i p=0
   for ((i = 0; i < 100; i++)); do
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
       cat "$SERVER_LOG" >&2
       die "$1 exited during start-up"
     fi
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-      check_affinity "$1"
-      return 0
+    if (exec 3<>"/dev/tcp/127.0.0.1/${ports[p]}") 2>/dev/null; then
+      p=$((p + 1))
+      if ((p == ${#ports[@]})); then
+        check_affinity "$1"
+        return 0
+      fi
+      continue
     fi
     sleep 0.05
   done
   cat "$SERVER_LOG" >&2
-  die "$1 did not accept on port $PORT within 5 s"
+  die "$1 did not accept on port(s) ${ports[*]} within 5 s"
 }
 
 stop_server() {
@@ -262,5 +310,53 @@ parse_wsload() { # file
     $1 == "echoes/s" { rate = $2 }
     $1 == "errors" { err = $2 }
     END { printf "%d %s %s %d\n", n, secs, rate, err }
+  ' "$1"
+}
+
+# The h2c request: mote's /baseline2 route, h2o's static file of the same name.
+h2c_url() { echo "http://127.0.0.1:$H2_PORT/baseline2?a=1&b=1"; }
+
+# One request with curl over HTTP/2 with prior knowledge: the server must answer 200 with `2`
+# (a server that took the preface for HTTP/1.1 would fail here, before any measurement).
+check_h2c() { # name
+  local body
+  body=$(curl -sS --fail --max-time 5 --http2-prior-knowledge "$(h2c_url)" 2>&1) ||
+    die "$1 did not answer over h2c on port $H2_PORT: $body"
+  [[ "$body" == 2 ]] || die "$1 answered '$body' over h2c on port $H2_PORT (wanted 2)"
+}
+
+# Runs h2load (HTTP/2 with prior knowledge: -p h2c, its default for http:// URIs) against the h2c
+# port: one thread, 100 streams per connection, pinned like wrk; output to file. The run's length
+# is `-D S` (a duration: the warm-up) or `-n N` (a request count: the measured run). The measured
+# run uses a count so that every request it makes is answered and counted: a timed run stops with
+# each connection's 100 streams in flight (409,600 at 4,096 connections), many of them already
+# answered on the server's CPU time but not counted (about 5% too much CPU per response at 1,024
+# connections in 3 s runs). -N 4s: a connection silent for 4 s is given up (as wrk's --timeout 4s),
+# so a stuck server shows as errors rather than a hang.
+run_h2load() { # conns -D|-n value outfile
+  local ok=1
+  timeout $((${SECONDS_PER_RUN:-5} * 10 + 60)) taskset -c "$CLIENT_CPU" \
+    h2load -p h2c -t 1 -c "$1" -m 100 "$2" "$3" -N 4s "$(h2c_url)" >"$4" 2>&1 || ok=0
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    tail -n 20 "$SERVER_LOG" >&2
+    die "the server (pid $SERVER_PID) died during h2load ($1 connections); its output is above"
+  fi
+  ((ok)) || { tail -n 20 "$4" >&2; die "h2load failed ($1 connections)"; }
+}
+
+# From h2load's output: "requests seconds req_per_s errors", as parse_wrk's. Requests: responses
+# with a status (the `status codes:` line, any class). Errors: `failed` (it already holds the
+# errored and timed-out requests, and 4xx/5xx answers) plus 3xx answers, so anything but a 2xx.
+parse_h2load() { # file
+  awk '
+    /^finished in / {
+      secs = $3; sub(/,$/, "", secs); rps = $4
+      if (secs ~ /us$/) secs = substr(secs, 1, length(secs) - 2) / 1e6
+      else if (secs ~ /ms$/) secs = substr(secs, 1, length(secs) - 2) / 1e3
+      else sub(/s$/, "", secs)
+    }
+    /^requests: / { for (i = 2; i < NF; i++) if ($(i + 1) ~ /^failed/) failed = $i }
+    /^status codes: / { req = $3 + $5 + $7 + $9; other = $5 }
+    END { printf "%d %s %s %d\n", req, secs, rps, failed + other }
   ' "$1"
 }

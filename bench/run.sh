@@ -8,8 +8,13 @@
 # utime+stime from /proc/PID/stat read before and after it, divided by the responses wrk counted.
 # echo-ws: bench/wsload instead of wrk (same pinning), CPU per echo; its upgrades are made before
 # the first reading, and the floor is `floor PORT ws`.
+# h2c: HTTP/2 with prior knowledge, h2load -t1 -m100 (same pinning) on GET /baseline2?a=1&b=1,
+# against mote's --h2c-port and h2o serving a static file (bench/lib.sh, h2o_conf). A 1 s timed
+# warm-up, then a measured run of a request count sized from its rate to last about as long as
+# the others, so that every request made is answered and counted (see run_h2load).
 # Rounds interleave the servers (A B C A B C ...); the table shows medians over rounds, errors summed.
-# Environment: BENCH_ROUNDS, BENCH_SECONDS override the mode's defaults; MOTE_BIN another build.
+# Environment: BENCH_ROUNDS, BENCH_SECONDS override the mode's defaults; MOTE_BIN another build;
+# BENCH_PROFILES a space- or comma-separated list of the profiles to run (e.g. "h2c pipelined").
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -19,7 +24,7 @@ QUICK=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
@@ -33,7 +38,7 @@ START=$(date +%s)
 
 [[ -x "$MOTE_BIN" ]] || die "$MOTE_BIN not found: build it first (make static, or make bench)"
 [[ -r "$MOTE_BENCH_REQUESTS/get.raw" ]] || die "arena request templates not found in $MOTE_BENCH_REQUESTS"
-ensure_packages wrk:wrk nginx:nginx-light taskset:util-linux
+ensure_packages wrk:wrk nginx:nginx-light taskset:util-linux h2load:nghttp2-client h2o:h2o curl:curl
 build_floor
 build_wsload
 raise_fd_limit
@@ -54,7 +59,23 @@ CASES=(
   "limited-get 512 mote floor"
   "echo-ws 512 mote floor"
   "echo-ws 4096 mote floor"
+  "h2c 256 mote h2o"
+  "h2c 1024 mote h2o"
+  "h2c 4096 mote h2o"
 )
+# h2c 4096 as in the arena (4,096 connections x 100 streams): one h2load thread copes with it, and
+# it fits this machine (4,096 fds each for h2load and the server under the 20,000 limit; twice
+# 4,096 client ports per run, warm-up and measured, out of 32768-60999).
+
+if [[ -n "${BENCH_PROFILES:-}" ]]; then
+  wanted=" ${BENCH_PROFILES//,/ } "
+  kept=()
+  for c in "${CASES[@]}"; do
+    if [[ "$wanted" == *" ${c%% *} "* ]]; then kept+=("$c"); fi
+  done
+  ((${#kept[@]})) || die "BENCH_PROFILES=$BENCH_PROFILES selects no profile"
+  CASES=("${kept[@]}")
+fi
 
 # The reading before a measured run.
 measure_start() {
@@ -82,7 +103,19 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for server in $servers; do
       n=$((n + 1))
       start_server "$server"
-      if [[ $profile == echo-ws ]]; then
+      if [[ $profile == h2c ]]; then
+        check_h2c "$server"
+        run_h2load "$conns" -D "$WARMUP" "$TMP/warmup.txt"
+        read -r _ _ warm_rps _ <<<"$(parse_h2load "$TMP/warmup.txt")"
+        # SECONDS_PER_RUN at the warm-up's rate, at least 400 requests per connection (4 rounds of
+        # its 100 streams), in whole requests per connection.
+        count=$(awk -v r="$warm_rps" -v s="$SECONDS_PER_RUN" -v c="$conns" \
+          'BEGIN { n = int(r * s / c) + 1; if (n < 400) n = 400; printf "%d", n * c }')
+        sleep 0.2 # let the warm-up connections' close be handled before the first reading
+        measure_start
+        run_h2load "$conns" -n "$count" "$TMP/wrk.txt"
+        parse=parse_h2load
+      elif [[ $profile == echo-ws ]]; then
         run_wsload "$conns" "$WARMUP" "$TMP/warmup.txt"
         sleep 0.2 # let the warm-up connections' close be handled before the first reading
         run_wsload "$conns" "$SECONDS_PER_RUN" "$TMP/wrk.txt" measure_start
