@@ -255,40 +255,17 @@ pub(crate) fn exit_thread(code: i32) -> ! {
     }
 }
 
-/// The panic path of the binary: one line on stderr, then exit status 101.
+/// The panic path of the binary: one line on stderr (in a few writes), then exit status 101.
 pub fn panic_exit(location: Option<(&str, u32)>) -> ! {
-    let mut line = [0u8; 256];
-    let mut n = 0;
-    let mut push = |bytes: &[u8]| {
-        for &b in bytes {
-            if let Some(slot) = line.get_mut(n) {
-                *slot = b;
-                n += 1;
-            }
+    eprint(b"mote: panic");
+    if let Some((file, line)) = location {
+        let mut digits = [0u8; 20];
+        let n = crate::num::write_u64(&mut digits, u64::from(line));
+        for part in [&b" at "[..], file.as_bytes(), b":", digits.get(..n).unwrap_or(&[])] {
+            eprint(part);
         }
-    };
-    push(b"mote: panic");
-    if let Some((file, l)) = location {
-        push(b" at ");
-        push(file.as_bytes());
-        push(b":");
-        let mut digits = [0u8; 10];
-        let mut i = digits.len();
-        let mut v = l;
-        while i > 0 {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (v % 10) as u8;
-            }
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        push(digits.get(i..).unwrap_or(&[]));
     }
-    push(b"\n");
-    eprint(line.get(..n).unwrap_or(&[]));
+    eprint(b"\n");
     exit_group(101)
 }
 

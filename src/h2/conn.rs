@@ -26,7 +26,7 @@ use super::hpack::decoder::{Decoder, SCRATCH};
 use super::cursor::{Cursor as Out, MAX_STEP};
 use super::hpack::encoder::Encoder;
 use super::request::PathBuf;
-use super::stream::{Phase, Streams, MAX_STREAMS};
+use super::stream::{self, Phase, Streams, MAX_STREAMS};
 use super::{Cx, Fed, Limits, Next, EMPTY_FRAMES_PER_SEC, MAX_HEADER_LIST, PINGS_PER_SEC, RESETS_PER_SEC, SETTINGS_PER_SEC};
 
 /// The client connection preface (§3.4).
@@ -56,13 +56,35 @@ const PINGS: usize = 1;
 const SETTINGS: usize = 2;
 pub(super) const EMPTIES: usize = 3;
 
-/// One HTTP/2 connection's state (about 14 KiB, valid as all-zero bytes; see the module docs of
+/// One HTTP/2 connection's state (16 KiB, valid as all-zero bytes; see the module docs of
 /// [`super`]).
+///
+/// Laid out for the memory a connection costs (the pool's pages cost RAM once touched): every
+/// request touches the last few entries of the streams' array (an answer is kept there until
+/// its DATA is written), the streams' counts, the scalars, the encoder, the start of `:path`
+/// and the newest entries of the HPACK table, so these come in that order (`repr(C)`) within
+/// one page (`align(4096)`, with [`PAD`] in front): a connection that sees GETs touches one
+/// page. The body slots and the rest of the streams' array, before them, are touched only by
+/// requests with bodies and by streams that wait.
+#[repr(C, align(4096))]
 pub struct Conn {
+    pad: [u8; PAD],
     s: State,
 }
 
+/// What starts a page with the newest streams.
+const PAD: usize = (2 * 4096 - (stream::COUNTS_AT - stream::NEWEST) % 4096) % 4096;
+
+// That page holds the HPACK table's first KiB too.
+const _: () = {
+    let newest = core::mem::offset_of!(Conn, s) + stream::COUNTS_AT - stream::NEWEST;
+    let table_kib = core::mem::offset_of!(Conn, s) + core::mem::offset_of!(State, decoder) + 1024;
+    assert!(newest % 4096 == 0 && table_kib / 4096 == newest / 4096);
+};
+
+#[repr(C)]
 pub(super) struct State {
+    pub(super) streams: Streams,
     pub(super) stage: Stage,
     settings_sent: bool,
     /// [`Conn::goaway`] was called.
@@ -89,16 +111,17 @@ pub(super) struct State {
     now: u32,
     pub(super) max_body: u64,
     pub(super) date: [u8; 29],
-    pub(super) decoder: Decoder,
     pub(super) encoder: Encoder,
-    pub(super) streams: Streams,
     pub(super) path: PathBuf,
+    pub(super) decoder: Decoder,
 }
 
 impl Conn {
     pub const fn new() -> Conn {
         Conn {
+            pad: [0; PAD],
             s: State {
+                streams: Streams::new(),
                 stage: Stage::Preface(0),
                 settings_sent: false,
                 stop: false,
@@ -116,10 +139,9 @@ impl Conn {
                 now: 0,
                 max_body: 0,
                 date: [0; 29],
-                decoder: Decoder::new(),
                 encoder: Encoder::new(),
-                streams: Streams::new(),
                 path: PathBuf::new(),
+                decoder: Decoder::new(),
             },
         }
     }

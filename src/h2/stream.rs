@@ -76,13 +76,21 @@ pub struct BodySlot {
 const NO_STREAM: Stream = Stream { id: 0, window: 0, phase: Phase::Receiving { slot: 0 } };
 const NO_SLOT: BodySlot = BodySlot { pending: Pending::Fixed(router::OK), head: false, content_length: None, received: 0, window: 0, unacked: 0 };
 
+/// In this order (`repr(C)`): the body slots, the streams (filled from the end), the counts:
+/// a request touches only the counts and the last few streams (see [`crate::h2::conn::Conn`]).
+#[repr(C)]
 pub struct Streams {
-    items: [Stream; MAX_STREAMS],
-    len: usize,
     /// Body slots; bit `i` of `used` says slot `i` holds a request.
     slots: [BodySlot; BODY_SLOTS],
+    items: [Stream; MAX_STREAMS],
+    len: usize,
     used: u16,
 }
+
+/// Where the counts start in [`Streams`].
+pub const COUNTS_AT: usize = core::mem::offset_of!(Streams, len);
+/// The bytes of the last few streams, which every request touches.
+pub const NEWEST: usize = 8 * core::mem::size_of::<Stream>();
 
 impl Streams {
     pub const fn new() -> Self {
@@ -107,35 +115,42 @@ impl Streams {
         self.len >= MAX_STREAMS
     }
 
-    /// The kept streams.
+    /// The kept streams, newest first. They fill `items` from its end, next to the counts:
+    /// stream `i` (in order of arrival, as the other methods count) is `items[MAX_STREAMS - 1 - i]`.
     pub fn all(&self) -> &[Stream] {
-        self.items.get(..self.len).unwrap_or(&[])
+        self.items.get(MAX_STREAMS - self.len..).unwrap_or(&[])
     }
 
-    /// Every kept stream (for window changes and sending).
+    /// Every kept stream (for window changes), newest first.
     pub fn all_mut(&mut self) -> &mut [Stream] {
-        self.items.get_mut(..self.len).unwrap_or(&mut [])
+        self.items.get_mut(MAX_STREAMS - self.len..).unwrap_or(&mut [])
+    }
+
+    /// Where stream `i` is in `items`.
+    fn at(&self, i: usize) -> usize {
+        if i < self.len { MAX_STREAMS - 1 - i } else { MAX_STREAMS }
     }
 
     #[inline(never)]
     pub fn find(&self, id: u32) -> Option<usize> {
-        self.all().iter().position(|s| s.id == id)
+        self.all().iter().rposition(|s| s.id == id).map(|p| self.len - 1 - p)
     }
 
     #[inline(never)]
     pub fn get(&self, i: usize) -> Option<&Stream> {
-        self.all().get(i)
+        self.items.get(self.at(i))
     }
 
     #[inline(never)]
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Stream> {
-        self.all_mut().get_mut(i)
+        let at = self.at(i);
+        self.items.get_mut(at)
     }
 
     /// Adds a stream; its index, `None` when the table is full.
     pub fn add(&mut self, s: Stream) -> Option<usize> {
         let i = self.len;
-        *self.items.get_mut(i)? = s;
+        *self.items.get_mut(MAX_STREAMS.checked_sub(i + 1)?)? = s;
         self.len += 1;
         Some(i)
     }
@@ -148,8 +163,8 @@ impl Streams {
             return;
         }
         // The last kept stream takes its place.
-        let last = self.items.get(len - 1).copied();
-        if let (Some(s), Some(last)) = (self.items.get_mut(i), last) {
+        let last = self.items.get(MAX_STREAMS - len).copied();
+        if let (Some(s), Some(last)) = (self.items.get_mut(MAX_STREAMS - 1 - i), last) {
             if let Phase::Receiving { slot } = s.phase {
                 self.used &= !(1u16 << (slot & 15));
             }

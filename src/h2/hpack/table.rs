@@ -113,14 +113,16 @@ pub fn static_entry(index: usize) -> Option<Entry<'static>> {
     None
 }
 
-/// The decoder's dynamic table.
+/// The decoder's dynamic table. In this order (`repr(C)`): the counts, then the run from its
+/// newest entry, so a small table's bytes share a page with the counts.
+#[repr(C)]
 pub struct Dynamic {
-    bytes: [u8; CAPACITY],
     /// Bytes of the run in use, entries, the table's size in the RFC's units, its maximum.
     used: usize,
     count: usize,
     size: usize,
     max: usize,
+    bytes: [u8; CAPACITY],
 }
 
 /// An entry's header: its name and value lengths.
