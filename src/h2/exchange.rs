@@ -77,10 +77,12 @@ impl State {
         let id = head.stream;
         let known = self.known(id);
         match known {
-            Known::Closed { opened, .. } => return Err(if opened { Fault::Closed } else { Fault::StreamOrder }),
+            // §5.1: frames in flight on a stream we reset are ignored (the block still decoded
+            // below); on one closed otherwise, an error.
+            Known::Closed { opened, reset: false, .. } => return Err(if opened { Fault::Closed } else { Fault::StreamOrder }),
             Known::Idle if id.is_multiple_of(2) => return Err(Fault::EvenStream),
             Known::Idle => self.open_id(id),
-            Known::Open(_) => {}
+            _ => {}
         }
         let mut req = request::Head::new(&mut self.path, super::MAX_HEADER_LIST, known != Known::Idle);
         self.decoder.decode_in(block, w.scratch, &mut req).map_err(|_| Fault::Compression)?;
@@ -99,9 +101,9 @@ impl State {
                     _ => break 'refuse frame::PROTOCOL_ERROR,
                 }
             }
-            if self.stage == Stage::Closing {
-                // §6.8: streams opened after our GOAWAY are ignored (their block was decoded
-                // above, to keep the compression state).
+            if self.stage == Stage::Closing || known != Known::Idle {
+                // §6.8: streams opened after our GOAWAY are ignored, as are HEADERS on a stream
+                // we reset (their block was decoded above, to keep the compression state).
                 self.mark_reset(id);
                 return Ok(());
             }

@@ -112,8 +112,8 @@ impl Server {
     /// `Err(Spawn)`, a server that exits or stays silent as `Err(Start)`.
     pub fn try_spawn(mut cmd: Command) -> Result<Server, StartError> {
         raise_nofile_limit();
-        // Many servers run at once: the HTTP/2 port is the kernel's choice too, unless a test
-        // sets it.
+        // Many servers run at once: HTTP/2 is off (port 0 turns it off) unless a test sets a
+        // port.
         if !cmd.get_envs().any(|(k, _)| k == "H2C_PORT") {
             cmd.env("H2C_PORT", "0");
         }
@@ -169,6 +169,19 @@ impl Server {
 
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// The HTTP/2 port from the start-up line (`h2c on 0.0.0.0:PORT`); panics if the line names
+    /// none within START_TIMEOUT (the line reaches the log just after `spawn` returns).
+    pub fn h2c_port(&self) -> u16 {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(port) = self.stderr_lines().iter().find_map(|l| parse_h2c_port(l)) {
+                return port;
+            }
+            assert!(Instant::now() < deadline, "no `h2c on 0.0.0.0:PORT` in:\n{}", self.stderr_lines().join("\n"));
+            thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Everything the server printed on stderr so far.
