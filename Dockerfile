@@ -2,6 +2,6 @@
 # (or just `make docker`, which does both).
 FROM scratch
 COPY target/mote /mote
-EXPOSE 8080
+EXPOSE 8080 8082
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/mote"]

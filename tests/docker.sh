@@ -4,10 +4,11 @@
 #   - the image builds from the Dockerfile, and `docker save` of it holds exactly one layer whose
 #     tar holds exactly one entry, the regular file `mote` (root-owned, executable), equal byte
 #     for byte to target/mote: nothing but the binary;
-#   - `docker run --network host IMAGE --port PORT` starts, prints its banner
-#     (`mote ... listening on 0.0.0.0:PORT`) and answers over curl:
+#   - `docker run --network host IMAGE --port PORT --h2c-port PORT2` starts, prints its banner
+#     (`mote ... listening on 0.0.0.0:PORT, h2c on 0.0.0.0:PORT2`) and answers over curl:
 #     GET /baseline11?a=13&b=42 -> 55, POST with Content-Length body 20 -> 75, POST with a chunked
-#     body 20 -> 75, GET /pipeline -> ok; each 200, text/plain, Server: mote;
+#     body 20 -> 75, GET /pipeline -> ok; over HTTP/2 with prior knowledge on PORT2,
+#     GET /baseline2?a=13&b=42 -> 55 and POST 20 -> 75; each 200, text/plain, Server: mote;
 #   - `docker stop` (SIGTERM) ends it with exit status 0 in under STOP_LIMIT_MS (500 ms).
 # Daemon: if `docker info` answers, that daemon is used. Otherwise the script starts its own
 # dockerd (installing docker.io first if needed) with its own socket, data root, exec root and
@@ -194,9 +195,11 @@ free_port() {
 url=""
 for attempt in 1 2 3 4 5; do
   port=$(free_port)
+  h2c_port=$(free_port)
+  [[ $h2c_port != "$port" ]] || continue
   t0=$(date +%s%N)
   have_container=1
-  docker run -d --network host --name "$NAME" "$TAG" --port "$port" --h2c-port 0 >/dev/null
+  docker run -d --network host --name "$NAME" "$TAG" --port "$port" --h2c-port "$h2c_port" >/dev/null
   up=""
   deadline=$((t0 + 5000000000))
   while (($(date +%s%N) < deadline)); do
@@ -221,8 +224,8 @@ done
 say "container $NAME answers on $url, $run_ms ms after docker run"
 
 logs=$(docker logs "$NAME" 2>&1)
-grep -Eq "^mote [^ ]+ listening on 0\.0\.0\.0:$port( |$)" <<<"$logs" \
-  || fail "no banner \`mote ... listening on 0.0.0.0:$port\` in the container's log: $logs"
+grep -Eq "^mote [^ ]+ listening on 0\.0\.0\.0:$port, h2c on 0\.0\.0\.0:$h2c_port " <<<"$logs" \
+  || fail "no banner \`mote ... listening on 0.0.0.0:$port, h2c on 0.0.0.0:$h2c_port\` in the container's log: $logs"
 say "banner: $(grep -m 1 'listening on' <<<"$logs")"
 
 # check WHAT WANT_BODY CURL_ARGS...: status 200, text/plain, Server: mote, exactly this body.
@@ -252,6 +255,12 @@ if ! grep -qi '^> Transfer-Encoding: chunked' "$work/chunked.trace" || grep -qi 
   fail "curl did not send the POST chunked: $(grep '^>' "$work/chunked.trace" | tr -d '\r' | tr '\n' ' ')"
 fi
 check "GET /pipeline" ok "$url/pipeline"
+h2c="http://127.0.0.1:$h2c_port"
+check "HTTP/2 GET /baseline2?a=13&b=42" 55 --http2-prior-knowledge "$h2c/baseline2?a=13&b=42"
+check "HTTP/2 POST /baseline2 20" 75 --http2-prior-knowledge --data-binary 20 "$h2c/baseline2?a=13&b=42"
+# Make sure those went over HTTP/2.
+v=$(curl -sS --max-time 5 -o /dev/null -w '%{http_version}' --http2-prior-knowledge "$h2c/") || fail "HTTP/2 GET /: curl failed"
+[[ $v == 2 ]] || fail "HTTP/2 GET /: HTTP version $v, want 2"
 
 # ---------------------------------------------------------------------------------------------
 # Stop: SIGTERM, exit status 0, quickly
