@@ -7,9 +7,9 @@
 //! turn (`turn.rs`): finish any unsent output, read, hand the bytes to the connection's protocol
 //! (which answers every request they complete, into one output buffer), keep what the protocol
 //! did not use and what the socket did not take in the connection's slot, and repeat until the
-//! socket has nothing more. Input is
-//! read into a worker-wide scratch buffer and only a leftover is copied to the slot, so a
-//! connection whose requests arrive whole never touches its slot's buffer pages.
+//! socket has nothing more. Input is read into a worker-wide scratch buffer and only a leftover
+//! is copied to the slot, so a connection whose requests arrive whole never touches its slot's
+//! buffer pages.
 //!
 //! Closing: once answers may be in flight, a close is gentle (RFC 9112 §9.6): the output is
 //! finished, our side is shut, and input is read and dropped until the peer closes or a short
