@@ -123,14 +123,7 @@ impl Worker {
                 } else if !conn.is_stopped() {
                     slot.deadline = now.wrapping_add(cfg.idle_timeout);
                 }
-                let served = http1::Served {
-                    consumed: fed.consumed,
-                    written: fed.written,
-                    close: fed.next == h2::Next::Done,
-                    stopped: fed.stopped,
-                    upgrade: false,
-                };
-                (served, false)
+                (served(fed.consumed, fed.written, fed.next == h2::Next::Done, fed.stopped), false)
             }
         };
         if served.upgrade {
@@ -245,14 +238,12 @@ pub(super) fn send_or_keep(slot: &mut arena::Slot, wbuf: &mut [u8], out: &[u8], 
 fn ws_served(conn: &mut ws::Conn, input: &[u8], out: &mut [u8], limits: &ws::Limits) -> (http1::Served, bool) {
     let was_open = conn.is_open();
     let fed = ws::feed(conn, input, out, limits);
-    let served = http1::Served {
-        consumed: fed.consumed,
-        written: fed.written,
-        close: fed.next == ws::Next::Done,
-        stopped: fed.stopped,
-        upgrade: false,
-    };
-    (served, was_open && fed.next == ws::Next::Closing)
+    (served(fed.consumed, fed.written, fed.next == ws::Next::Done, fed.stopped), was_open && fed.next == ws::Next::Closing)
+}
+
+/// A protocol's call in the terms of an HTTP/1.1 turn.
+fn served(consumed: usize, written: usize, close: bool, stopped: bool) -> http1::Served {
+    http1::Served { consumed, written, close, stopped, upgrade: false }
 }
 
 /// Copies as much of `src` as fits to the start of `dst`; returns the bytes copied. (The callers
